@@ -1,0 +1,183 @@
+"""Import batches: one uploaded bundle, its files, its staged rows and their issues."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from participants.models import Participant, PrapData
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    VALIDATING = "validating", "Validating"
+    VALIDATED = "validated", "Validated"
+    REFUSED = "refused", "Refused"
+    IMPORTING = "importing", "Importing"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportBatch(models.Model):
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_batches"
+    )
+    bundle = models.FileField(upload_to="bundles/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    update_by_nino = models.BooleanField(default=False)
+    update_by_email = models.BooleanField(default=False)
+    create_new = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    phase = models.CharField(max_length=100, blank=True)
+    progress_done = models.PositiveBigIntegerField(default=0)
+    progress_total = models.PositiveBigIntegerField(default=0)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+
+    archive_errors = models.JSONField(default=list, blank=True)
+    skipped_entries = models.JSONField(default=list, blank=True)
+
+    total_rows = models.PositiveIntegerField(default=0)
+    accepted_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    pending_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    conflict_count = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in BatchStatus]),
+                name="batch_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%d %b %Y %H:%M})" if self.created_at else self.file_name
+
+    @property
+    def options_display(self) -> str:
+        options = []
+        if self.update_by_nino:
+            options.append("Update by NINO")
+        if self.update_by_email:
+            options.append("Update by email")
+        if self.create_new:
+            options.append("Create new")
+        return ", ".join(options)
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in (BatchStatus.QUEUED, BatchStatus.VALIDATING, BatchStatus.IMPORTING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))
+
+
+class BatchFile(models.Model):
+    """One CSV file of a bundle, with its file-level errors and warnings."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1000)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=5, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    rejected = models.BooleanField(default=False)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class RowStatus(models.TextChoices):
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class RowAction(models.TextChoices):
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    UNCHANGED = "unchanged", "Unchanged"
+
+
+class RowResult(models.TextChoices):
+    CREATED = "created", "Created"
+    APPLIED = "applied", "Updated (applied)"
+    PENDING = "pending", "Updated (pending)"
+    UNCHANGED = "unchanged", "Unchanged"
+    CONFLICT = "conflict", "Not imported (conflict at commit)"
+
+
+class StagedRow(PrapData):
+    """One data row of a bundle as validated: normalised values, status and action."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    file = models.ForeignKey(BatchFile, on_delete=models.CASCADE, related_name="staged_rows")
+    line = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=RowStatus.choices)
+    action = models.CharField(max_length=10, choices=RowAction.choices, blank=True)
+    matched_participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    result = models.CharField(max_length=10, choices=RowResult.choices, blank=True)
+    result_username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="staged_batch_status_idx"),
+            models.Index(fields=["batch", "po_number"], name="staged_batch_po_idx"),
+            models.Index(fields=["batch", "nino"], name="staged_batch_nino_idx"),
+            models.Index(fields=["batch", "email"], name="staged_batch_email_idx"),
+            models.Index(fields=["batch", "result"], name="staged_batch_result_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file.path}:{self.line}"
+
+
+class RowIssue(models.Model):
+    """An error or warning on a staged row (codes from spec §5)."""
+
+    class Severity(models.TextChoices):
+        ERROR = "error", "Error"
+        WARNING = "warning", "Warning"
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="row_issues")
+    row = models.ForeignKey(StagedRow, on_delete=models.CASCADE, related_name="issues")
+    severity = models.CharField(max_length=7, choices=Severity.choices)
+    code = models.CharField(max_length=40)
+    column = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["batch", "severity", "code"], name="issue_batch_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
