@@ -1,0 +1,105 @@
+"""Checks across the whole bundle, run in the database once every row is staged.
+
+Running them as grouped queries over the staged rows keeps memory flat however
+large the bundle: only the duplicated keys ever reach Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count
+
+from imports.models import ImportBatch, RowIssue, RowStatus, StagedRow
+
+_INSERT_BATCH = 2000
+
+
+def flag_duplicates(*, batch: ImportBatch) -> int:
+    """Reject every copy of a duplicated PO number or NINO, and emails shared by NINOs.
+
+    Returns how many issues were added.
+    """
+    issues: list[RowIssue] = []
+    issues += _po_number_duplicates(batch)
+    issues += _nino_duplicates(batch)
+    issues += _email_duplicates(batch)
+    RowIssue.objects.bulk_create(issues, batch_size=_INSERT_BATCH)
+    StagedRow.objects.filter(id__in={issue.row_id for issue in issues}).update(
+        status=RowStatus.REJECTED, data_hash=""
+    )
+    return len(issues)
+
+
+def _rows_sharing(batch: ImportBatch, key: str, distinct: str | None = None) -> dict[str, list[tuple[int, str, str]]]:
+    """Rows whose ``key`` value appears more than once (or with several ``distinct`` values)."""
+    rows = StagedRow.objects.filter(batch=batch).exclude(**{key: ""})
+    counted = rows.values(key).annotate(n=Count(distinct or "id", distinct=bool(distinct)))
+    shared = counted.filter(n__gt=1).values(key)
+    groups: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for row_id, value, po_number, nino in (
+        rows.filter(**{f"{key}__in": shared}).order_by("id").values_list("id", key, "po_number", "nino")
+    ):
+        groups[value].append((row_id, po_number, nino))
+    return groups
+
+
+def _po_number_duplicates(batch: ImportBatch) -> list[RowIssue]:
+    issues = []
+    for po_number, rows in _rows_sharing(batch, "po_number").items():
+        for row_id, _, _ in rows:
+            issues.append(
+                RowIssue(
+                    batch=batch,
+                    row_id=row_id,
+                    severity=RowIssue.Severity.ERROR,
+                    code="po_number.duplicate",
+                    column="PO Number",
+                    message=f"PO number {po_number} appears {len(rows)} times in this bundle; "
+                    "every copy is rejected.",
+                )
+            )
+    return issues
+
+
+def _nino_duplicates(batch: ImportBatch) -> list[RowIssue]:
+    issues = []
+    for rows in _rows_sharing(batch, "nino").values():
+        for row_id, _, _ in rows:
+            others = _other_po_numbers(rows, row_id)
+            issues.append(
+                RowIssue(
+                    batch=batch,
+                    row_id=row_id,
+                    severity=RowIssue.Severity.ERROR,
+                    code="nino.duplicate",
+                    column="National Insurance Number",
+                    message="This National Insurance number is also on PO number "
+                    f"{others}; every such row is rejected.",
+                )
+            )
+    return issues
+
+
+def _email_duplicates(batch: ImportBatch) -> list[RowIssue]:
+    issues = []
+    for rows in _rows_sharing(batch, "email", distinct="nino").values():
+        for row_id, _, _ in rows:
+            others = _other_po_numbers(rows, row_id)
+            issues.append(
+                RowIssue(
+                    batch=batch,
+                    row_id=row_id,
+                    severity=RowIssue.Severity.ERROR,
+                    code="email.duplicate",
+                    column="Email Address",
+                    message=f"This email is also on PO number {others} with a different "
+                    "National Insurance number.",
+                )
+            )
+    return issues
+
+
+def _other_po_numbers(rows: list[tuple[int, str, str]], row_id: int) -> str:
+    others = [po or "(no PO number)" for other_id, po, _ in rows if other_id != row_id]
+    return ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
