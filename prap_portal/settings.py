@@ -29,6 +29,10 @@ env = environ.Env(
     PRAP_CHUNK_ROWS=(int, 5_000),
     PRAP_STALE_LOCK_SECONDS=(int, 30 * 60),
     INVITATION_EXPIRY_DAYS=(int, 7),
+    ODATA_PAGE_SIZE=(int, 1_000),
+    ODATA_MAX_PAGE_SIZE=(int, 5_000),
+    REPORT_PREVIEW_ROWS=(int, 25),
+    REPORT_EXPORT_CHUNK_SIZE=(int, 2_000),
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
     "import_export",
     "participants",
     "imports",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +145,13 @@ PRAP_MAX_ROWS_PER_FILE = env("PRAP_MAX_ROWS_PER_FILE")
 PRAP_CHUNK_ROWS = env("PRAP_CHUNK_ROWS")
 PRAP_STALE_LOCK_SECONDS = env("PRAP_STALE_LOCK_SECONDS")
 INVITATION_EXPIRY_DAYS = env("INVITATION_EXPIRY_DAYS")
+
+# Reporting: the OData feed pages server-side (a client may ask for smaller
+# pages, never larger than the cap); exports stream in chunks of rows.
+ODATA_PAGE_SIZE = env("ODATA_PAGE_SIZE")
+ODATA_MAX_PAGE_SIZE = env("ODATA_MAX_PAGE_SIZE")
+REPORT_PREVIEW_ROWS = env("REPORT_PREVIEW_ROWS")
+REPORT_EXPORT_CHUNK_SIZE = env("REPORT_EXPORT_CHUNK_SIZE")
 
 # Background work: Celery when a broker is configured, otherwise inline.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
