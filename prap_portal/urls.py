@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("imports/", include("imports.urls")),
     path("participants/", include("participants.urls")),
+    path("odata/", include("reporting.odata.urls")),
 ]
 
 if settings.DEBUG:
