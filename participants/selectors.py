@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -143,14 +145,25 @@ def participant_list(
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])[1])
 
 
+# Each step finds the next programme through the programme index, so listing
+# the few programmes costs a handful of index probes however many people there
+# are (a plain DISTINCT reads every row). Portable across PostgreSQL and SQLite.
+_PROGRAMMES_SQL = """
+WITH RECURSIVE programmes(name) AS (
+    SELECT MIN(programme) FROM participants_participant WHERE programme > ''
+    UNION ALL
+    SELECT (SELECT MIN(programme) FROM participants_participant WHERE programme > name)
+    FROM programmes WHERE name IS NOT NULL
+)
+SELECT name FROM programmes WHERE name IS NOT NULL
+"""
+
+
 def programme_choices() -> list[str]:
-    """Every programme someone is enrolled on, for the list's filter."""
-    return list(
-        Participant.objects.exclude(programme="")
-        .order_by("programme")
-        .values_list("programme", flat=True)
-        .distinct()
-    )
+    """Every programme someone is enrolled on, in order, for the list's filter."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRAMMES_SQL)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # --- PRaP sections -----------------------------------------------------------
@@ -265,18 +278,37 @@ def version_events(*, version: PrapVersion) -> list:
 # --- Requires attention ------------------------------------------------------
 
 
-def requires_attention_list() -> QuerySet[Participant]:
-    """Everyone with a pending version, longest waiting first.
+def requires_attention_list() -> QuerySet[dict]:
+    """One entry per person with a pending version (``participant_id``, ``pending_since``).
 
-    The applied and pending versions come in one extra query (``open_versions``),
-    so the changed fields can be listed without a query per person.
+    Read from the pending versions alone, longest waiting first, so the cost
+    follows how many people wait, not how many people there are.
     """
-    pending = PrapVersion.objects.filter(status=VersionStatus.PENDING)
-    first_pending = pending.filter(participant=OuterRef("pk")).order_by("created_at", "pk")
     return (
-        Participant.objects.filter(pk__in=pending.values("participant_id"))
-        .select_related("user")
-        .annotate(pending_since=Subquery(first_pending.values("created_at")[:1]))
+        PrapVersion.objects.filter(status=VersionStatus.PENDING)
+        .values("participant_id")
+        .annotate(pending_since=Min("created_at"))
+        .order_by("pending_since", "participant_id")
+    )
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    participant: Participant
+    pending: PrapVersion
+    pending_since: datetime.datetime
+    changed: list[str]
+
+
+def requires_attention_rows(entries: Iterable[dict]) -> list[AttentionRow]:
+    """The people of a page of ``requires_attention_list``, with the fields that changed.
+
+    Two queries whatever the page size: the people, then their applied and
+    pending versions.
+    """
+    entries = list(entries)
+    people = (
+        Participant.objects.select_related("user")
         .prefetch_related(
             Prefetch(
                 "versions",
@@ -286,8 +318,21 @@ def requires_attention_list() -> QuerySet[Participant]:
                 to_attr="open_versions",
             )
         )
-        .order_by("pending_since", "pk")
+        .in_bulk([e["participant_id"] for e in entries])
     )
+    rows = []
+    for entry in entries:
+        participant = people[entry["participant_id"]]
+        applied = next(
+            (v for v in participant.open_versions if v.status == VersionStatus.APPLIED), None
+        )
+        pending = next(v for v in participant.open_versions if v.status == VersionStatus.PENDING)
+        rows.append(
+            AttentionRow(
+                participant, pending, entry["pending_since"], changed_labels(pending, applied)
+            )
+        )
+    return rows
 
 
 def requires_attention_count() -> int:

@@ -112,11 +112,15 @@ def version_apply(*, version: PrapVersion, user: User) -> PrapVersion:
             )
             participant = Participant.objects.select_related("user").get(pk=target.participant_id)
             _person_follows(participant=participant, version=target)
-    except IntegrityError:
-        # Another person took the email between the check and the save.
-        raise ValidationError(
-            f"Version {version.number} can't be applied: its email belongs to another person."
-        ) from None
+    except IntegrityError as exc:
+        if "email" in str(exc) or "username" in str(exc):
+            # Another person took the email between the check and the save.
+            message = (
+                f"Version {version.number} can't be applied: its email belongs to another person."
+            )
+        else:
+            message = f"Version {version.number} can't be applied: it changed meanwhile. Try again."
+        raise ValidationError(message) from None
     return target
 
 

@@ -369,19 +369,7 @@ def requires_attention(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.requires_attention_list(), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = []
-    for participant in page:
-        applied = next(
-            (v for v in participant.open_versions if v.status == VersionStatus.APPLIED), None
-        )
-        pending = next(v for v in participant.open_versions if v.status == VersionStatus.PENDING)
-        rows.append(
-            {
-                "participant": participant,
-                "pending": pending,
-                "changed": selectors.changed_labels(pending, applied),
-            }
-        )
+    rows = selectors.requires_attention_rows(page.object_list)
     return render(request, "participants/attention.html", {"page": page, "rows": rows})
 
 

@@ -83,7 +83,7 @@ def test_a_learner_gets_404_on_every_staff_url(learner: User, other: Participant
 
 
 @pytest.mark.parametrize("role", ["supervisor", "outsider"])
-def test_staff_have_no_own_details(request: pytest.FixtureRequest, role: str) -> None:
+def test_staff_have_no_own_details(request: pytest.FixtureRequest, role: str, db: None) -> None:
     assert _client(request.getfixturevalue(role)).get(reverse("participants-me")).status_code == 404
 
 

@@ -361,8 +361,8 @@ def test_requires_attention_lists_pending_people(
     response = _client(request.getfixturevalue(role)).get(ATTENTION)
     assert response.status_code == 200
     [row] = response.context["rows"]
-    assert row["participant"] == alice
-    assert row["changed"] == ["Last Name", "Town", "PO Number", "Programme", "Preferred Name"]
+    assert row.participant == alice
+    assert row.changed == ["Last Name", "Town", "PO Number", "Programme", "Preferred Name"]
     content = response.content.decode()
     assert "Last Name, Town, PO Number, Programme, Preferred Name" in content
     assert '<span class="nav-count" aria-label="1 people">1</span>' in content
