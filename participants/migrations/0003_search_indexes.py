@@ -22,7 +22,10 @@ POSTGRESQL = [
     ("user_first_name_like_idx", "participants_user (UPPER(first_name) text_pattern_ops)"),
     ("user_last_name_like_idx", "participants_user (UPPER(last_name) text_pattern_ops)"),
     ("user_email_like_idx", "participants_user (LOWER(email) text_pattern_ops)"),
-    ("participant_po_upper_like_idx", "participants_participant (UPPER(po_number) text_pattern_ops)"),
+    (
+        "participant_po_upper_like_idx",
+        "participants_participant (UPPER(po_number) text_pattern_ops)",
+    ),
 ]
 OTHER = [
     ("user_first_name_upper_idx", "participants_user (UPPER(first_name))"),
