@@ -114,3 +114,13 @@ def learner(db: None) -> User:
     user.set_password(PASSWORD)
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_plain_settings(settings: object) -> None:
+    """Tests hash passwords cheaply and serve static files without a built manifest."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

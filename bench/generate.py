@@ -84,7 +84,7 @@ def referral_rows(count: int, *, seed: int = 1, bad_share: float = 0.0, start: i
             "Notes": "",
         }
         if changed:
-            row["Address Line 1"] = f"{rng.randint(201, 400)} New Road"
+            row["Address Line 1"] = f"{i % 400 + 1} New Road"
             row["Notes"] = "Moved house"
         if bad_share and rng.random() < bad_share:
             _break(row, FAULTS[i % len(FAULTS)])
@@ -137,3 +137,22 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def write_samples(folder: Path) -> None:
+    """The demo's bundles: people loaded by ``make run``, and a bundle to import by hand.
+
+    The sample bundle changes the data of ten demo people (pending versions), adds
+    forty new people, carries a few faulty rows and a macOS junk entry.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    write_bundle(folder / "demo-people.zip", referral_rows(30, seed=7))
+    moved = list(referral_rows(30, seed=7, changed=True))[20:]
+    rows = [*moved, *referral_rows(40, seed=8, start=30, bad_share=0.1)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HEADER, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with zipfile.ZipFile(folder / "prap-sample.zip", "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("PRaP referrals/referrals-2026-11.csv", buffer.getvalue())
+        bundle.writestr("__MACOSX/PRaP referrals/._referrals-2026-11.csv", b"\x00\x05\x16\x07")

@@ -146,9 +146,11 @@ def _stage_one_file(batch: ImportBatch, bundle: Bundle, batch_file: BatchFile, t
             on_rows=advance,
         )
     except FileRejected as rejection:
-        # The whole file is rejected: nothing of it stays staged.
-        batch_file.row_count = StagedRow.objects.filter(file=batch_file).count()
-        StagedRow.objects.filter(file=batch_file).delete()
+        # The whole file is rejected: nothing of it stays staged. Its rows count as
+        # rejected; where it could not be parsed, its line breaks stand in for rows.
+        staged = StagedRow.objects.filter(file=batch_file)
+        batch_file.row_count = staged.count() or max(_estimate_rows(bundle, batch_file.path) - 1, 0)
+        staged.delete()
         batch_file.rejected = True
         batch_file.errors = [{"code": rejection.code, "message": rejection.message}]
     batch_file.save()

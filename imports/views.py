@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,9 +35,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.PRAP_MAX_UPLOAD_BYTES:
             # Refused from the header alone, before the body is read.
-            form = ImportForm()
-            form.add_error(None, _too_large_message())
-            return render(request, "imports/upload.html", {"form": form}, status=413)
+            context = {"form": ImportForm(), "refusal": _too_large_message()}
+            return render(request, "imports/upload.html", context, status=413)
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             batch = services.batch_create(
@@ -54,8 +54,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _too_large_message() -> str:
-    limit_mb = settings.PRAP_MAX_UPLOAD_BYTES // (1024 * 1024)
-    return f"The file is larger than {limit_mb} MB, the most one upload may be. Split it into smaller zips."
+    limit = filesizeformat(settings.PRAP_MAX_UPLOAD_BYTES)
+    return f"The file is larger than {limit}, the most one upload may be. Split it into smaller zips."
 
 
 @login_required

@@ -88,6 +88,10 @@ WSGI_APPLICATION = "prap_portal.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # Progress of a commit is written on its own connection, so the page can read
+    # it while the commit's transaction is still open.
+    DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several writers (web, inline tasks) share one file: wait rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
@@ -128,10 +132,22 @@ MEDIA_URL = "media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Mail: console by default, SMTP (or any backend) through EMAIL_URL.
-if env("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+def _mailer(url: str) -> dict[str, object]:
+    if not url:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    config = environ.Env.email_url_config(url)
+    options = {
+        "host": config.get("EMAIL_HOST"),
+        "port": config.get("EMAIL_PORT"),
+        "username": config.get("EMAIL_HOST_USER"),
+        "password": config.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": config.get("EMAIL_USE_TLS", False),
+        "use_ssl": config.get("EMAIL_USE_SSL", False),
+    }
+    return {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": {k: v for k, v in options.items() if v}}
+
+
+MAILERS = {"default": _mailer(env("EMAIL_URL", default=""))}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PRaP Portal <no-reply@prap-portal.local>")
 
 # Uploads: the zip is streamed to a temporary file, never held in memory whole.
