@@ -13,6 +13,7 @@ urlpatterns = [
     path("imports/", include("imports.urls")),
     path("participants/", include("participants.urls")),
     path("odata/", include("reporting.odata.urls")),
+    path("reports/", include("reporting.urls")),
 ]
 
 if settings.DEBUG:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from imports.pipeline.columns import CONTACT, COLUMNS_BY_FIELD
+from imports.pipeline.columns import COLUMNS_BY_FIELD, CONTACT
 from participants.models import PrapVersion
 
 # OData primitive types used by the feed (and to type report cells).
@@ -76,7 +76,6 @@ def _prap_fields() -> tuple[PrapField, ...]:
 
 
 PRAP_FIELDS: tuple[PrapField, ...] = _prap_fields()
-
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def test_the_token_is_stored_hashed(supervisor: User) -> None:
 
 @pytest.mark.parametrize("who", ["outsider", "learner", "importer"])
 def test_people_without_the_feed_permission_get_403(
-    client: Client, who: str, request: pytest.FixtureRequest
+    client: Client, db: None, who: str, request: pytest.FixtureRequest
 ) -> None:
     user = request.getfixturevalue(who)
     response = client.get("/odata/Participants", headers=basic(user, token_for(user)))
