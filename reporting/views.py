@@ -35,7 +35,13 @@ PERM_FEED = "reporting.use_odata_feed"
 
 
 def _builder_form(request: HttpRequest) -> ReportForm:
-    return ReportForm(request.GET if request.GET else None)
+    if not request.GET:
+        return ReportForm(initial={"sort": "last_name", "direction": "asc"})
+    data = request.GET.copy()
+    # A link without a sort shows the default sort as chosen, not the first column.
+    data.setdefault("sort", "last_name")
+    data.setdefault("direction", "asc")
+    return ReportForm(data)
 
 
 @require_GET

@@ -500,3 +500,26 @@ def test_a_large_read_makes_a_fixed_number_of_queries(feed, django_assert_max_nu
         body = feed("/odata/Participants?$count=true&$filter=Programme eq 'Pioneer'").json()
     assert body["@odata.count"] == 100
     assert len(body["value"]) == 100
+
+
+FEED_PATHS = [
+    "/odata/",
+    "/odata/$metadata",
+    "/odata/Participants",
+    "/odata/PrapVersions",
+    "/odata/ImportBatches",
+    "/odata/Participants/$count",
+]
+
+
+@pytest.mark.parametrize("path", FEED_PATHS)
+def test_every_feed_endpoint_needs_a_token_and_the_permission(
+    client: Client, outsider: User, learner: User, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic realm=")
+    for user in (outsider, learner):
+        response = client.get(path, headers=basic(user, token_for(user)))
+        assert response.status_code == 403
+        assert response["OData-Version"] == "4.0"

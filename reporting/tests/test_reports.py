@@ -285,3 +285,10 @@ def test_the_chart_counts_referrals_per_month_with_empty_months_drawn() -> None:
     assert "<title>Feb 2024: 0</title>" in svg
     assert "<title>Jan 2024: 3</title>" in svg
     assert referrals_chart_svg([]) == ""
+
+
+def test_a_link_without_a_sort_shows_the_default_sort(staff: Client) -> None:
+    page = staff.get(f"{BUILDER}?{query(fields=['town'])}").content.decode()
+    assert '<option value="last_name" selected>Last Name</option>' in page
+    page = staff.get(BUILDER).content.decode()
+    assert '<option value="last_name" selected>Last Name</option>' in page
