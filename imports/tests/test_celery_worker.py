@@ -54,7 +54,11 @@ def worker(transactional_db: None, tmp_path_factory: pytest.TempPathFactory) -> 
         yield
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         app.conf.update(task_always_eager=True)
 
 
