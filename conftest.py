@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
 import uuid
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from participants import roles
 from participants.models import Kind, Participant, PrapVersion, User, VersionStatus
@@ -15,7 +18,26 @@ from participants.models import Kind, Participant, PrapVersion, User, VersionSta
 PASSWORD = "correct-horse-battery-staple"
 
 
+def ensure_roles() -> None:
+    """Seed the role groups again where a test that empties the database removed them.
+
+    Runs the seeding migrations' own functions, so the roles are defined once.
+    """
+    if Group.objects.filter(name__in=roles.ROLES).count() == len(roles.ROLES):
+        return
+    state_apps = MigrationLoader(connection).project_state().apps
+    for module, function in _ROLE_SEEDS:
+        getattr(importlib.import_module(module), function)(state_apps, None)
+
+
+_ROLE_SEEDS = (
+    ("participants.migrations.0002_seed_roles", "seed_roles"),
+    ("reporting.migrations.0002_grant_reporting_roles", "grant"),
+)
+
+
 def make_staff(username: str, *role_names: str) -> User:
+    ensure_roles()
     user = User.objects.create_user(
         username=username,
         email=f"{username}@provider.example",

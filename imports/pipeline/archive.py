@@ -533,6 +533,8 @@ def _check_overlaps(
     """
     spans: list[tuple[int, int, zipfile.ZipInfo]] = []
     for info in infos:
+        if info.header_offset < 0:
+            raise _damaged(info)
         file.seek(info.header_offset)
         header = file.read(_LOCAL_HEADER.size)
         if len(header) != _LOCAL_HEADER.size or not header.startswith(_LOCAL_HEADER_SIGNATURE):
