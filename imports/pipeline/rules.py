@@ -103,6 +103,7 @@ _DATE = re.compile(
     r"|(?P<y2>[0-9]{4})-(?P<m2>[0-9]{2})-(?P<d2>[0-9]{2})"
     r"|(?P<d3>[0-9]{1,2})(?P<s3>[- ])(?P<mon>[A-Za-z]{3})(?P=s3)(?P<y3>[0-9]{4}))\Z"
 )
+_DATE_USUAL = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
 _MONTHS: dict[str, int] = {
     name: number
     for number, name in enumerate(
@@ -124,10 +125,9 @@ _POSTCODE = re.compile(
 _DELETE_PHONE_PUNCTUATION = str.maketrans("", "", _WHITESPACE + "().-")
 # 0, +44 or 0044, then the national number, which never starts with 0.
 _PHONE = re.compile(r"(?:0|\+44|0044)[1-9][0-9]{8,9}")
-_PHONE_TRUNK = re.compile(r"(?<![^\0])(?:0|\+44|0044)(?=[1-9])")
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 _EMAIL_MAX_LENGTH = 254
+_EMAIL = re.compile(rf"(?=.{{1,{_EMAIL_MAX_LENGTH}}}\Z)[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 _PO_NUMBER = re.compile(r"[A-Za-z0-9/-]{1,30}")
 
@@ -277,6 +277,9 @@ def apply_rules(frame: pd.DataFrame, *, today: datetime.date) -> RulesResult:
             dates[column.field] = _parse_dates(cells, check, column, log)
         elif column.kind == FLAG:
             values[column.field] = _flag(cells, check, column, log)
+        elif column.kind == PHONE:
+            phone, e164 = _phone(cells, check, column, log)
+            values[column.field], values[E164_FIELDS[column.field]] = phone, e164
         else:
             value, ok = _RULES[column.kind](cells, check, column, log)
             if not ok.all():
@@ -285,8 +288,6 @@ def apply_rules(frame: pd.DataFrame, *, today: datetime.date) -> RulesResult:
                 if column.field in _KEPT_LENGTHS and failed.any():
                     value[failed] = _display(cells[failed], column).to_numpy()
             values[column.field] = value
-            if column.kind == PHONE:
-                values[E164_FIELDS[column.field]] = ("+44" + value.str[1:]).where(ok, "")
 
     values.update(_date_rules(dates, today, log))
     ordered = {name: values[name] for name in (*FIELDS, *E164_FIELDS.values())}
@@ -339,7 +340,26 @@ def _delete_phone_punctuation(text: str) -> str:
 
 
 def _drop_trunk_prefix(text: str) -> str:
-    return _PHONE_TRUNK.sub("", text)
+    # Every number here is valid, so each starts with exactly one of the
+    # prefixes; the national part never starts with 0, so 0044 is not 0 + 044.
+    text = "\0" + text
+    for prefix in ("+44", "0044", "0"):
+        text = text.replace("\0" + prefix, "\0")
+    return text[1:]
+
+
+def _fullmatch(cells: pd.Series, where: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
+    """Whether each cell in `where` matches `pattern` whole; False elsewhere.
+
+    Optional columns are often mostly empty, so only the cells that need it
+    are matched.
+    """
+    if where.all():
+        return cells.str.fullmatch(pattern).to_numpy(dtype=bool)
+    matches = np.zeros(len(cells), dtype=bool)
+    if where.any():
+        matches[where] = cells[where].str.fullmatch(pattern).to_numpy(dtype=bool)
+    return matches
 
 
 def _uniques(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -389,12 +409,11 @@ def _nino(
     cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog
 ) -> tuple[pd.Series, np.ndarray]:
     normal = _on_joined(cells.str.upper(), _delete_whitespace)
-    ok = check & normal.str.fullmatch(_NINO_ALLOCATED).to_numpy(dtype=bool)
+    ok = _fullmatch(normal, check, _NINO_ALLOCATED)
     rest = check & ~ok
     # The few that fail are told apart: a bad shape, or a well-formed NINO
     # with a prefix that is never issued.
-    unallocated = rest.copy()
-    unallocated[rest] = normal[rest].str.fullmatch(_NINO).to_numpy(dtype=bool)
+    unallocated = _fullmatch(normal, rest, _NINO)
     bad_shape = rest & ~unallocated
     log.add(
         bad_shape,
@@ -429,12 +448,12 @@ def _postcode(
 ) -> tuple[pd.Series, np.ndarray]:
     # Most postcodes arrive already in the stored form; only the rest are reshaped.
     normal = cells.copy()
-    ok = check & cells.str.fullmatch(_POSTCODE).to_numpy(dtype=bool)
+    ok = _fullmatch(cells, check, _POSTCODE)
     rest = check & ~ok
     if rest.any():
         packed = _on_joined(cells[rest].str.upper(), _delete_whitespace)
         normal[rest] = (packed.str[:-3] + " " + packed.str[-3:]).to_numpy()
-        ok[rest] = normal[rest].str.fullmatch(_POSTCODE).to_numpy(dtype=bool)
+        ok = ok | _fullmatch(normal, rest, _POSTCODE)
     bad = check & ~ok
     log.add(
         bad,
@@ -448,11 +467,11 @@ def _postcode(
 
 def _phone(
     cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog
-) -> tuple[pd.Series, np.ndarray]:
+) -> tuple[pd.Series, pd.Series]:
+    """The numbers in national form and in E.164, both "" where not valid."""
     packed = _on_joined(cells, _delete_phone_punctuation)
-    ok = check & packed.str.fullmatch(_PHONE).to_numpy(dtype=bool)
+    ok = _fullmatch(packed, check, _PHONE)
     national = _on_joined(packed.where(ok, ""), _drop_trunk_prefix)
-    normal = "0" + national
     bad = check & ~ok
     log.add(
         bad,
@@ -463,18 +482,14 @@ def _phone(
             _quote(cells[bad]) + " is not a valid UK phone number; it must start with 0 or +44."
         ),
     )
-    return normal, ok
+    return ("0" + national).where(ok, ""), ("+44" + national).where(ok, "")
 
 
 def _email(
     cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog
 ) -> tuple[pd.Series, np.ndarray]:
     normal = cells.str.lower()
-    ok = (
-        check
-        & normal.str.fullmatch(_EMAIL).to_numpy(dtype=bool)
-        & (normal.str.len() <= _EMAIL_MAX_LENGTH).to_numpy(dtype=bool)
-    )
+    ok = _fullmatch(normal, check, _EMAIL)
     bad = check & ~ok
     log.add(
         bad,
@@ -489,7 +504,7 @@ def _email(
 def _po_number(
     cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog
 ) -> tuple[pd.Series, np.ndarray]:
-    ok = check & cells.str.fullmatch(_PO_NUMBER).to_numpy(dtype=bool)
+    ok = _fullmatch(cells, check, _PO_NUMBER)
     bad = check & ~ok
     log.add(
         bad,
@@ -526,7 +541,6 @@ _RULES: dict[str, _Rule] = {
     TEXT: _text,
     NINO: _nino,
     POSTCODE: _postcode,
-    PHONE: _phone,
     EMAIL: _email,
     PO_NUMBER: _po_number,
     VOLUNTARY_MANDATORY: _voluntary_mandatory,
@@ -554,12 +568,7 @@ def _flag(cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog) -
 
 def _parse_dates(cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog) -> _Dates:
     codes, uniques = _uniques(cells)
-    parts = uniques.str.extract(_DATE)
-    day = _as_int(parts["d1"].fillna(parts["d2"]).fillna(parts["d3"]))[codes]
-    year = _as_int(parts["y1"].fillna(parts["y2"]).fillna(parts["y3"]))[codes]
-    month_names = parts["mon"].str.lower().map(_MONTHS).fillna(0).to_numpy(dtype=np.int64)
-    month_numbers = _as_int(parts["m1"].fillna(parts["m2"]))
-    month = np.where(month_names > 0, month_names, month_numbers)[codes]
+    day, month, year = (part[codes] for part in _read_dates(uniques))
 
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -581,6 +590,27 @@ def _parse_dates(cells: pd.Series, check: np.ndarray, column: Column, log: _Issu
         lambda: _quote(cells[bad]) + " is not a date; use DD/MM/YYYY.",
     )
     return _Dates(year=year, month=month, day=day, ok=ok)
+
+
+def _read_dates(texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day, month and year of each text written in a contract format, else 0, 0, 0."""
+    day, month, year = (np.zeros(len(texts), dtype=np.int64) for _ in range(3))
+    # DD/MM/YYYY, by far the usual form, is read straight from its digits.
+    usual = texts.str.fullmatch(_DATE_USUAL).to_numpy(dtype=bool)
+    if usual.any():
+        characters = np.array(texts[usual].tolist(), dtype="U10").view(np.uint32)
+        digits = characters.reshape(-1, 10).astype(np.int64) - ord("0")
+        day[usual] = digits[:, 0] * 10 + digits[:, 1]
+        month[usual] = digits[:, 3] * 10 + digits[:, 4]
+        year[usual] = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    rest = ~usual
+    if rest.any():
+        parts = texts[rest].str.extract(_DATE)
+        day[rest] = _as_int(parts["d1"].fillna(parts["d2"]).fillna(parts["d3"]))
+        year[rest] = _as_int(parts["y1"].fillna(parts["y2"]).fillna(parts["y3"]))
+        names = parts["mon"].str.lower().map(_MONTHS).fillna(0).to_numpy(dtype=np.int64)
+        month[rest] = np.where(names > 0, names, _as_int(parts["m1"].fillna(parts["m2"])))
+    return day, month, year
 
 
 def _as_int(digits: pd.Series) -> np.ndarray:
