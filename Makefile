@@ -8,11 +8,13 @@ PYTHON ?= $(shell for p in python3.13 python3.12 /root/.pyenv/versions/3.13*/bin
 
 .PHONY: run test lint format bench demo install migrate clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt package.json
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# axe-core for the accessibility checks in the browser tests; they skip without it.
+	if command -v npm >/dev/null; then npm install --no-audit --no-fund; fi
 	touch $@
 
 install: $(BIN)/.installed
