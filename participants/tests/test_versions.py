@@ -367,7 +367,7 @@ def test_requires_attention_lists_pending_people(
     assert row.changed == ["Last Name", "Town", "PO Number", "Programme", "Preferred Name"]
     content = response.content.decode()
     assert "Last Name, Town, PO Number, Programme, Preferred Name" in content
-    assert '<span class="nav-count" aria-label="1 people">1</span>' in content
+    assert '<span class="nav-count">1<span class="visually-hidden"> person</span></span>' in content
 
 
 @pytest.mark.parametrize("role", NO_HISTORY_ROLES)
