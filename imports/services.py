@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from participants.models import User
 
-from .models import BatchFile, BatchStatus, ImportBatch, RowIssue, RowStatus, StagedRow
+from .models import BatchFile, BatchStatus, ImportBatch, RowStatus, StagedRow
 from .pipeline.archive import ArchiveLimits, ArchiveRefused, Bundle
 from .pipeline.bundle_checks import flag_duplicates
 from .pipeline.commit import commit_rows
 from .pipeline.csvfile import FileRejected, open_csv
-from .pipeline.matching import Decision, MatchOptions, RowKey, decide
+from .pipeline.matching import MatchOptions
 from .pipeline.staging import stage_file
 
 logger = logging.getLogger(__name__)
@@ -107,8 +107,6 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
 
     _set_progress(batch, phase="Checking for duplicates", done=batch.progress_total, total=batch.progress_total)
     flag_duplicates(batch=batch)
-    _set_progress(batch, phase="Matching existing records", done=0, total=batch.progress_total)
-    _decide_actions(batch)
     _count_rows(batch)
     batch.status = BatchStatus.VALIDATED
     batch.phase = "Validated"
@@ -123,12 +121,15 @@ def _stage_bundle(batch: ImportBatch, bundle: Bundle) -> None:
     total = sum(_estimate_rows(bundle, path) for path in bundle.csv_paths)
     _set_progress(batch, phase="Validating rows", done=0, total=total)
     today = timezone.localdate()
+    options = MatchOptions(batch.update_by_nino, batch.update_by_email, batch.create_new)
     for path in bundle.csv_paths:
         batch_file = BatchFile.objects.create(batch=batch, path=path)
-        _stage_one_file(batch, bundle, batch_file, today)
+        _stage_one_file(batch, bundle, batch_file, options, today)
 
 
-def _stage_one_file(batch: ImportBatch, bundle: Bundle, batch_file: BatchFile, today: datetime.date) -> None:
+def _stage_one_file(
+    batch: ImportBatch, bundle: Bundle, batch_file: BatchFile, options: MatchOptions, today: datetime.date
+) -> None:
     def advance(rows: int) -> None:
         _set_progress(batch, done=batch.progress_done + rows)
 
@@ -141,6 +142,7 @@ def _stage_one_file(batch: ImportBatch, bundle: Bundle, batch_file: BatchFile, t
             batch=batch,
             batch_file=batch_file,
             csv_file=csv_file,
+            options=options,
             today=today,
             chunk_rows=settings.PRAP_CHUNK_ROWS,
             on_rows=advance,
@@ -164,51 +166,6 @@ def _estimate_rows(bundle: Bundle, path: str) -> int:
             newlines += block.count(b"\n")
             returns += block.count(b"\r")
     return max(newlines, returns, 1)
-
-
-def _decide_actions(batch: ImportBatch) -> None:
-    """Match each accepted row against the database, chunk by chunk."""
-    options = MatchOptions(batch.update_by_nino, batch.update_by_email, batch.create_new)
-    accepted = StagedRow.objects.filter(batch=batch, status=RowStatus.ACCEPTED).order_by("id")
-    total = accepted.count()
-    _set_progress(batch, done=0, total=total)
-    last_id = 0
-    done = 0
-    while True:
-        chunk = list(
-            accepted.filter(id__gt=last_id).values_list("id", "nino", "email", "data_hash")[
-                : settings.PRAP_CHUNK_ROWS
-            ]
-        )
-        if not chunk:
-            break
-        last_id = chunk[-1][0]
-        decisions = decide([RowKey(n, e, h) for _, n, e, h in chunk], options=options)
-        _save_decisions(batch, [row_id for row_id, *_ in chunk], decisions)
-        done += len(chunk)
-        _set_progress(batch, done=done)
-
-
-def _save_decisions(batch: ImportBatch, row_ids: list[int], decisions: list[Decision]) -> None:
-    rows = []
-    issues = []
-    for row_id, decision in zip(row_ids, decisions, strict=True):
-        row = StagedRow(id=row_id, action=decision.action, matched_participant_id=decision.participant_id)
-        row.status = RowStatus.REJECTED if decision.rejected else RowStatus.ACCEPTED
-        rows.append(row)
-        issues += [
-            RowIssue(
-                batch=batch,
-                row_id=row_id,
-                severity=issue.severity,
-                code=issue.code,
-                column=issue.column,
-                message=issue.message,
-            )
-            for issue in decision.issues
-        ]
-    StagedRow.objects.bulk_update(rows, ["action", "matched_participant", "status"], batch_size=2000)
-    RowIssue.objects.bulk_create(issues, batch_size=2000)
 
 
 def _count_rows(batch: ImportBatch) -> None:

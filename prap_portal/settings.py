@@ -94,7 +94,9 @@ if "postgresql" in DATABASES["default"]["ENGINE"]:
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several writers (web, inline tasks) share one file: wait rather than fail.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
+    # IMMEDIATE: a transaction takes the write lock when it starts, so bulk
+    # writes can number their rows themselves (imports.pipeline.bulk).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 
 AUTH_USER_MODEL = "participants.User"
 LOGIN_URL = "login"

@@ -1,22 +1,31 @@
 """Commit: the accepted rows of a validated batch become people and PRaP versions.
 
-Runs inside the caller's transaction. Every accepted row is decided again
-against the database as it is now; a row whose decision turned into an error
-(another import created that person meanwhile, say) is marked as a conflict
-and not imported. All writes are bulk inserts and bulk updates per chunk.
+Runs inside the caller's transaction. First every accepted row is decided
+again against the database as it is now (three queries a chunk); a row whose
+decision turned into an error (another import created that person meanwhile,
+say) becomes a conflict and is not imported, and a row whose action changed
+(someone created the person meanwhile and updating is allowed) follows the new
+decision. Then a handful of set-based statements copy the staged rows into
+users, participants, versions and their audit, inside the database.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.contrib.auth.hashers import make_password
-from django.db.models import Max
+from django.db.models import Count
 from django.utils import timezone
 
-from imports.models import ImportBatch, RowAction, RowIssue, RowResult, RowStatus, StagedRow
+from imports.models import (
+    BatchFile,
+    ImportBatch,
+    RowAction,
+    RowIssue,
+    RowResult,
+    RowStatus,
+    StagedRow,
+)
 from participants.models import (
     Kind,
     Participant,
@@ -27,9 +36,10 @@ from participants.models import (
     VersionStatus,
 )
 
-from .matching import Decision, MatchOptions, RowKey, decide
+from . import bulk
+from .matching import MatchOptions, RowKey, decide
+from .staging import ISSUE_FIELDS
 
-_INSERT_BATCH = 2000
 _COPIED_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash")
 
 
@@ -40,152 +50,218 @@ class CommitCounts:
     pending: int = 0
     unchanged: int = 0
     conflicts: int = 0
-    results: dict[str, int] = field(default_factory=dict)
 
 
 def commit_rows(
     *, batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
 ) -> CommitCounts:
     """Import every accepted row of ``batch``; the caller holds the transaction."""
-    options = MatchOptions(batch.update_by_nino, batch.update_by_email, batch.create_new)
-    counts = CommitCounts()
-    accepted = (
-        StagedRow.objects.filter(batch=batch, status=RowStatus.ACCEPTED)
-        .select_related("file")
-        .order_by("id")
+    _recheck(batch, chunk_rows, on_rows)
+    now = timezone.now()
+    _create_people(batch, now)
+    _mark_updates(batch)
+    _store_versions(batch, now)
+    _follow_first_versions(batch)
+    _record_created_events(batch, now)
+    bulk.execute(
+        f"UPDATE {_S} SET {_c('result')} = %s WHERE {_s_where()}",
+        [RowResult.UNCHANGED, batch.pk, RowStatus.ACCEPTED, RowAction.UNCHANGED],
     )
+    results = dict(
+        StagedRow.objects.filter(batch=batch)
+        .exclude(result="")
+        .values_list("result")
+        .annotate(n=Count("id"))
+        .values_list("result", "n")
+    )
+    return CommitCounts(
+        created=results.get(RowResult.CREATED, 0),
+        applied=results.get(RowResult.APPLIED, 0),
+        pending=results.get(RowResult.PENDING, 0),
+        unchanged=results.get(RowResult.UNCHANGED, 0),
+        conflicts=results.get(RowResult.CONFLICT, 0),
+    )
+
+
+_S = bulk.table(StagedRow)
+
+
+def _c(field: str) -> str:
+    return bulk.column(StagedRow, field)
+
+
+def _s_where(*, alias: str = "") -> str:
+    """Accepted rows of the batch with one action, not yet imported.
+
+    Takes three parameters: the batch, the accepted status and the action.
+    """
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}{_c('batch')} = %s AND {a}{_c('status')} = %s AND {a}{_c('action')} = %s "
+        f"AND {a}{_c('result')} = ''"
+    )
+
+
+def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]) -> None:
+    """Decide every accepted row again; write back only the rows whose decision changed."""
+    options = MatchOptions(batch.update_by_nino, batch.update_by_email, batch.create_new)
+    accepted = StagedRow.objects.filter(batch=batch, status=RowStatus.ACCEPTED).order_by("id")
     last_id = 0
     while True:
-        chunk = list(accepted.filter(id__gt=last_id)[:chunk_rows])
+        chunk = list(
+            accepted.filter(id__gt=last_id).values_list(
+                "id", "nino", "email", "data_hash", "action", "matched_participant_id"
+            )[:chunk_rows]
+        )
         if not chunk:
             break
-        last_id = chunk[-1].id
-        decisions = decide([RowKey(r.nino, r.email, r.data_hash) for r in chunk], options=options)
-        _commit_chunk(batch, chunk, decisions, counts)
-        on_rows(len(chunk))
-    return counts
-
-
-def _commit_chunk(
-    batch: ImportBatch, rows: list[StagedRow], decisions: list[Decision], counts: CommitCounts
-) -> None:
-    creates: list[StagedRow] = []
-    updates: list[tuple[StagedRow, int]] = []
-    conflicts: list[tuple[StagedRow, Decision]] = []
-    for row, decision in zip(rows, decisions, strict=True):
-        if decision.rejected:
-            conflicts.append((row, decision))
-        elif decision.action == RowAction.CREATE:
-            creates.append(row)
-        elif decision.action == RowAction.UPDATE:
-            updates.append((row, decision.participant_id))
-        else:
-            row.result = RowResult.UNCHANGED
-            row.matched_participant_id = decision.participant_id
-            counts.unchanged += 1
-
-    _create_people(batch, creates)
-    counts.created += len(creates)
-    applied, pending = _update_people(batch, updates)
-    counts.applied += applied
-    counts.pending += pending
-    for row, decision in conflicts:
-        row.result = RowResult.CONFLICT
-    counts.conflicts += len(conflicts)
-    RowIssue.objects.bulk_create(
-        [
-            RowIssue(
-                batch=batch,
-                row=row,
-                severity=issue.severity,
-                code=issue.code,
-                column=issue.column,
-                message=f"{issue.message} (found at import)",
+        last_id = chunk[-1][0]
+        decisions = decide([RowKey(n, e, h) for _, n, e, h, _, _ in chunk], options=options)
+        conflicts, changed = [], []
+        for (row_id, _, _, _, action, participant_id), decision in zip(chunk, decisions, strict=True):
+            if decision.rejected:
+                conflicts.append((row_id, decision))
+            elif (decision.action, decision.participant_id) != (action, participant_id):
+                changed.append((decision.action, decision.participant_id, row_id))
+        if changed:
+            with bulk.connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {_S} SET {_c('action')} = %s, {_c('matched_participant')} = %s "
+                    "WHERE id = %s",
+                    changed,
+                )
+        if conflicts:
+            StagedRow.objects.filter(id__in=[row_id for row_id, _ in conflicts]).update(
+                result=RowResult.CONFLICT
             )
-            for row, decision in conflicts
-            for issue in decision.issues
-        ]
+            bulk.insert_rows(
+                RowIssue,
+                ISSUE_FIELDS,
+                (
+                    (batch.pk, row_id, i.severity, i.code, i.column, f"{i.message} (found at import)")
+                    for row_id, decision in conflicts
+                    for i in decision.issues
+                ),
+            )
+        on_rows(len(chunk))
+
+
+def _create_people(batch: ImportBatch, now: object) -> None:
+    """Users and participants for the rows that create, each a prospect with no usable password."""
+    where = _s_where()
+    params = [batch.pk, RowStatus.ACCEPTED, RowAction.CREATE]
+    bulk.execute(
+        f"UPDATE {_S} SET {_c('result_username')} = CASE WHEN {_c('email')} <> '' "
+        f"THEN {_c('email')} ELSE {bulk.random_text_sql('uuid')} END WHERE {where}",
+        params,
     )
-    StagedRow.objects.bulk_update(
-        rows, ["result", "result_username", "matched_participant"], batch_size=_INSERT_BATCH
+    user_columns = {
+        "password": bulk.random_text_sql("password"),
+        "last_login": "NULL",
+        "is_superuser": "FALSE",
+        "username": _c("result_username"),
+        "first_name": _c("first_name"),
+        "last_name": _c("last_name"),
+        "email": _c("email"),
+        "is_staff": "FALSE",
+        "is_active": "TRUE",
+        "date_joined": "%s",
+        "kind": "%s",
+        "avatar": "''",
+    }
+    _insert_select(
+        User,
+        user_columns,
+        f"FROM {_S} WHERE {where}",
+        [_db_datetime(now), Kind.PROSPECT, *params],
+    )
+    u = bulk.table(User)
+    _insert_select(
+        Participant,
+        {
+            "user": f"u.{bulk.column(User, 'id')}",
+            "nino": f"s.{_c('nino')}",
+            "programme": f"s.{_c('programme')}",
+            "po_number": f"s.{_c('po_number')}",
+            "created_at": "%s",
+            "updated_at": "%s",
+        },
+        f"FROM {_S} s JOIN {u} u ON u.{bulk.column(User, 'username')} = s.{_c('result_username')} "
+        f"WHERE {_s_where(alias="s")}",
+        [_db_datetime(now), _db_datetime(now), *params],
+    )
+    p = bulk.table(Participant)
+    bulk.execute(
+        f"UPDATE {_S} SET {_c('result')} = %s, {_c('matched_participant')} = "
+        f"(SELECT p.id FROM {p} p WHERE p.{bulk.column(Participant, 'nino')} = {_S}.{_c('nino')}) "
+        f"WHERE {where}",
+        [RowResult.CREATED, *params],
     )
 
 
-def _create_people(batch: ImportBatch, rows: list[StagedRow]) -> None:
-    if not rows:
-        return
-    now = timezone.now()
-    # One unusable password shape for all: a prospect logs in only after an invitation.
-    unusable = make_password(None)
-    users = [
-        User(
-            username=row.email or str(uuid.uuid4()),
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            kind=Kind.PROSPECT,
-            password=unusable,
-            date_joined=now,
-        )
-        for row in rows
-    ]
-    User.objects.bulk_create(users, batch_size=_INSERT_BATCH)
-    participants = [
-        Participant(user=user, nino=row.nino, programme=row.programme, po_number=row.po_number)
-        for user, row in zip(users, rows, strict=True)
-    ]
-    Participant.objects.bulk_create(participants, batch_size=_INSERT_BATCH)
-    versions = [
-        _version(batch, row, participant.id, 1, VersionStatus.APPLIED)
-        for participant, row in zip(participants, rows, strict=True)
-    ]
-    PrapVersion.objects.bulk_create(versions, batch_size=_INSERT_BATCH)
-    _record_created(versions)
-    for row, user, participant in zip(rows, users, participants, strict=True):
-        row.result = RowResult.CREATED
-        row.result_username = user.username
-        row.matched_participant_id = participant.id
-
-
-def _update_people(batch: ImportBatch, updates: list[tuple[StagedRow, int]]) -> tuple[int, int]:
-    """New versions for matched people: applied when they had none, else pending."""
-    if not updates:
-        return 0, 0
-    ids = [pid for _, pid in updates]
-    latest = dict(
-        PrapVersion.objects.filter(participant_id__in=ids)
-        .values("participant_id")
-        .annotate(n=Max("number"))
-        .values_list("participant_id", "n")
+def _mark_updates(batch: ImportBatch) -> None:
+    """Rows that update: pending when the person has PRaP data, else applied as version 1."""
+    v = bulk.table(PrapVersion)
+    p = bulk.table(Participant)
+    u = bulk.table(User)
+    person = f"{_S}.{_c('matched_participant')}"
+    bulk.execute(
+        f"UPDATE {_S} SET {_c('result')} = CASE WHEN EXISTS "
+        f"(SELECT 1 FROM {v} v WHERE v.{bulk.column(PrapVersion, 'participant')} = {person}) "
+        "THEN %s ELSE %s END, "
+        f"{_c('result_username')} = (SELECT u.{bulk.column(User, 'username')} FROM {u} u "
+        f"JOIN {p} p ON p.{bulk.column(Participant, 'user')} = u.id WHERE p.id = {person}) "
+        f"WHERE {_s_where()}",
+        [RowResult.PENDING, RowResult.APPLIED, batch.pk, RowStatus.ACCEPTED, RowAction.UPDATE],
     )
-    participants = Participant.objects.select_related("user").in_bulk(ids)
-    versions = []
-    first_versions: list[tuple[StagedRow, Participant]] = []
-    for row, pid in updates:
-        participant = participants[pid]
-        number = latest.get(pid, 0) + 1
-        status = VersionStatus.APPLIED if number == 1 else VersionStatus.PENDING
-        versions.append(_version(batch, row, pid, number, status))
-        row.matched_participant_id = pid
-        row.result_username = participant.user.username
-        row.result = RowResult.APPLIED if status == VersionStatus.APPLIED else RowResult.PENDING
-        if status == VersionStatus.APPLIED:
-            first_versions.append((row, participant))
-    PrapVersion.objects.bulk_create(versions, batch_size=_INSERT_BATCH)
-    _record_created(versions)
-    _follow_first_versions(first_versions)
-    applied = len(first_versions)
-    return applied, len(updates) - applied
 
 
-def _follow_first_versions(pairs: list[tuple[StagedRow, Participant]]) -> None:
-    """A person's name and programme follow their first PRaP data.
+def _store_versions(batch: ImportBatch, now: object) -> None:
+    v = bulk.table(PrapVersion)
+    participant = f"s.{_c('matched_participant')}"
+    columns = {name: f"s.{_c(name)}" for name in _COPIED_FIELDS}
+    columns.update(
+        {
+            "participant": participant,
+            "number": f"COALESCE((SELECT MAX(v.{bulk.column(PrapVersion, 'number')}) FROM {v} v "
+            f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {participant}), 0) + 1",
+            "status": f"CASE WHEN s.{_c('result')} = %s THEN %s ELSE %s END",
+            "batch": f"s.{_c('batch')}",
+            "source_file": f"f.{bulk.column(BatchFile, 'path')}",
+            "source_line": f"s.{_c('line')}",
+            "created_at": "%s",
+            "decided_at": f"CASE WHEN s.{_c('result')} = %s THEN NULL ELSE %s END",
+            "decided_by": "NULL",
+        }
+    )
+    _insert_select(
+        PrapVersion,
+        columns,
+        f"FROM {_S} s JOIN {bulk.table(BatchFile)} f ON f.id = s.{_c('file')} "
+        f"WHERE s.{_c('batch')} = %s AND s.{_c('result')} IN (%s, %s, %s)",
+        [
+            RowResult.PENDING, VersionStatus.PENDING, VersionStatus.APPLIED,
+            _db_datetime(now),
+            RowResult.PENDING, _db_datetime(now),
+            batch.pk, RowResult.CREATED, RowResult.APPLIED, RowResult.PENDING,
+        ],
+    )  # fmt: skip
 
-    Their email follows only when they had none; the username only when it was a
-    GUID. Commit decided the email was free, within this transaction.
+
+def _follow_first_versions(batch: ImportBatch) -> None:
+    """Known people given their first PRaP data: name and programme follow it.
+
+    Their email follows only when they had none, and their username only when it
+    was a GUID; the re-check above made sure the email is nobody else's.
     """
+    rows = list(
+        StagedRow.objects.filter(batch=batch, result=RowResult.APPLIED).select_related(
+            "matched_participant__user"
+        )
+    )
     users, participants = [], []
-    for row, participant in pairs:
+    for row in rows:
+        participant = row.matched_participant
         user = participant.user
         user.first_name, user.last_name = row.first_name, row.last_name
         if row.email and not user.email:
@@ -198,35 +274,36 @@ def _follow_first_versions(pairs: list[tuple[StagedRow, Participant]]) -> None:
         participants.append(participant)
     User.objects.bulk_update(users, ["first_name", "last_name", "email", "username"])
     Participant.objects.bulk_update(participants, ["programme", "po_number"])
+    StagedRow.objects.bulk_update(rows, ["result_username"])
 
 
-def _version(batch: ImportBatch, row: StagedRow, pid: int, number: int, status: str) -> PrapVersion:
-    version = PrapVersion(
-        participant_id=pid,
-        number=number,
-        status=status,
-        batch=batch,
-        source_file=row.file.path,
-        source_line=row.line,
-        **{name: getattr(row, name) for name in _COPIED_FIELDS},
-    )
-    if status == VersionStatus.APPLIED:
-        version.decided_at = timezone.now()
-    return version
-
-
-def _record_created(versions: list[PrapVersion]) -> None:
-    VersionEvent.objects.bulk_create(
+def _record_created_events(batch: ImportBatch, now: object) -> None:
+    v = bulk.table(PrapVersion)
+    _insert_select(
+        VersionEvent,
+        {
+            "version": "v.id",
+            "action": "%s",
+            "user": "NULL",
+            "at": "%s",
+            "detail": f"CASE WHEN v.{bulk.column(PrapVersion, 'status')} = %s "
+            "THEN %s ELSE %s END",
+        },
+        f"FROM {v} v WHERE v.{bulk.column(PrapVersion, 'batch')} = %s",
         [
-            VersionEvent(
-                version=version,
-                action=VersionEvent.Action.CREATED,
-                user=None,
-                detail="Applied as the first PRaP data"
-                if version.status == VersionStatus.APPLIED
-                else "Awaiting a decision",
-            )
-            for version in versions
+            VersionEvent.Action.CREATED, _db_datetime(now), VersionStatus.APPLIED,
+            "Applied as the first PRaP data", "Awaiting a decision", batch.pk,
         ],
-        batch_size=_INSERT_BATCH,
+    )  # fmt: skip
+
+
+def _insert_select(model: type, columns: dict[str, str], source: str, params: list[object]) -> int:
+    names = ", ".join(bulk.column(model, field) for field in columns)
+    return bulk.execute(
+        f"INSERT INTO {bulk.table(model)} ({names}) SELECT {', '.join(columns.values())} {source}",
+        params,
     )
+
+
+def _db_datetime(value: object) -> object:
+    return bulk.connection.ops.adapt_datetimefield_value(value)

@@ -1,8 +1,9 @@
 """Staging: one CSV file's records become staged rows with their issues.
 
-Records arrive in chunks from the CSV reader; each chunk becomes a pandas
-frame, the field rules run over whole columns, and the chunk's rows and
-issues are written with one bulk insert each.
+Records arrive in chunks from the CSV reader. Each chunk becomes a pandas
+frame, the field rules run over whole columns, the accepted rows are matched
+against the database (three queries a chunk), and the chunk's rows and issues
+are written in one bulk insert each.
 """
 
 from __future__ import annotations
@@ -11,17 +12,26 @@ import datetime
 from collections.abc import Callable, Sequence
 
 import pandas as pd
+from django.db import transaction
 
 from imports.models import BatchFile, ImportBatch, RowIssue, RowStatus, StagedRow
 from participants.models import PrapData
 
+from . import bulk
 from .columns import COLUMNS_BY_FIELD, DATE_FIELDS, FLAG_FIELDS
 from .csvfile import CsvFile, Record
 from .digest import data_digest
+from .matching import MatchOptions, RowKey, decide
 from .rules import apply_rules
 
-_INSERT_BATCH = 2000
+STAGED_FIELDS = (
+    "id", "batch", "file", "line", "status", "action", "matched_participant", "result",
+    "result_username", *PrapData.DATA_FIELDS, "extra", "data_hash",
+)  # fmt: skip
+ISSUE_FIELDS = ("batch", "row", "severity", "code", "column", "message")
 _DISPLAY_FIELDS = ("first_name", "last_name", "po_number", "nino", "email")
+
+Issue = tuple[str, str, str, str]  # severity, code, column, message
 
 
 def stage_file(
@@ -29,143 +39,179 @@ def stage_file(
     batch: ImportBatch,
     batch_file: BatchFile,
     csv_file: CsvFile,
+    options: MatchOptions,
     today: datetime.date,
     chunk_rows: int,
     on_rows: Callable[[int], None],
 ) -> int:
-    """Validate and stage every record of one CSV file; return how many were staged.
+    """Validate, match and stage every record of one CSV file; return how many were staged.
 
     ``on_rows`` is told after each chunk how many records it held, for progress.
     """
     staged = 0
     for chunk in csv_file.chunks(chunk_rows):
-        staged += _stage_chunk(batch=batch, batch_file=batch_file, csv_file=csv_file, chunk=chunk, today=today)
+        staged += _stage_chunk(batch, batch_file, csv_file, chunk, options, today)
         on_rows(len(chunk))
     return staged
 
 
 def _stage_chunk(
-    *,
     batch: ImportBatch,
     batch_file: BatchFile,
     csv_file: CsvFile,
     chunk: Sequence[Record],
+    options: MatchOptions,
     today: datetime.date,
 ) -> int:
     good = [record for record in chunk if record.shape_ok]
     misshapen = [record for record in chunk if not record.shape_ok]
-
-    rows: list[StagedRow] = []
-    row_issues: list[list[tuple[str, str, str, str]]] = []
-
+    rows: list[list[object]] = []
+    row_issues: list[list[Issue]] = []
     if good:
-        frame = _frame(good, csv_file)
-        result = apply_rules(frame[[f for f in frame.columns if f in COLUMNS_BY_FIELD]], today=today)
-        issues_by_row: dict[int, list[tuple[str, str, str, str]]] = {}
-        for issue in result.issues.itertuples(index=False):
-            issues_by_row.setdefault(int(issue.row), []).append(
-                (issue.severity, issue.code, issue.column, issue.message)
-            )
-        extras = _extras(good, csv_file)
-        records = result.values.to_dict("records")
-        for label, (record, values) in enumerate(zip(good, records, strict=True)):
-            issues = issues_by_row.get(label, [])
-            rejected = any(severity == RowIssue.Severity.ERROR for severity, *_ in issues)
-            clean = _clean(values)
-            extra = extras[label]
-            rows.append(
-                StagedRow(
-                    batch=batch,
-                    file=batch_file,
-                    line=record.line,
-                    status=RowStatus.REJECTED if rejected else RowStatus.ACCEPTED,
-                    extra=extra,
-                    data_hash="" if rejected else data_digest(clean, PrapData.DATA_FIELDS, extra),
-                    **clean,
-                )
-            )
-            row_issues.append(issues)
-
-    header_width = len(csv_file.headers)
+        rows, row_issues = _validated_rows(batch, batch_file, csv_file, good, options, today)
     for record in misshapen:
-        display = _display_values(record, csv_file)
-        rows.append(
-            StagedRow(batch=batch, file=batch_file, line=record.line, status=RowStatus.REJECTED, **display)
+        rows.append(_misshapen_row(batch, batch_file, csv_file, record))
+        row_issues.append([_shape_issue(record, len(csv_file.headers))])
+
+    with transaction.atomic():
+        ids = bulk.allocate_ids(StagedRow, len(rows))
+        for row, row_id in zip(rows, ids, strict=True):
+            row[0] = row_id
+        bulk.insert_rows(StagedRow, STAGED_FIELDS, rows)
+        bulk.insert_rows(
+            RowIssue,
+            ISSUE_FIELDS,
+            (
+                (batch.pk, row_id, *issue)
+                for row_id, issues in zip(ids, row_issues, strict=True)
+                for issue in issues
+            ),
         )
-        row_issues.append(
+    return len(rows)
+
+
+def _validated_rows(
+    batch: ImportBatch,
+    batch_file: BatchFile,
+    csv_file: CsvFile,
+    records: Sequence[Record],
+    options: MatchOptions,
+    today: datetime.date,
+) -> tuple[list[list[object]], list[list[Issue]]]:
+    frame = _frame(records, csv_file)
+    result = apply_rules(frame, today=today)
+    issues: list[list[Issue]] = [[] for _ in records]
+    for row, severity, code, column, message in result.issues.itertuples(index=False):
+        issues[int(row)].append((severity, code, column, message))
+    rejected = [any(i[0] == RowIssue.Severity.ERROR for i in row_issues) for row_issues in issues]
+
+    columns = {field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS}
+    data = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    extras = _extras(records, csv_file)
+    digests = [
+        "" if rejected[i] else data_digest(values, PrapData.DATA_FIELDS, extras[i])
+        for i, values in enumerate(data)
+    ]
+
+    accepted = [i for i, is_rejected in enumerate(rejected) if not is_rejected]
+    decisions = decide(
+        [RowKey(data[i]["nino"], data[i]["email"], digests[i]) for i in accepted], options=options
+    )
+    actions: dict[int, tuple[str, int | None]] = {}
+    for i, decision in zip(accepted, decisions, strict=True):
+        issues[i] += [(x.severity, x.code, x.column, x.message) for x in decision.issues]
+        if decision.rejected:
+            rejected[i] = True
+            digests[i] = ""
+        else:
+            actions[i] = (decision.action, decision.participant_id)
+
+    rows = []
+    for i, record in enumerate(records):
+        action, participant_id = actions.get(i, ("", None))
+        rows.append(
             [
-                (
-                    RowIssue.Severity.ERROR,
-                    "row.shape",
-                    "",
-                    f"Line {record.line} has {len(record.values)} fields but the header has "
-                    f"{header_width}. Check for a stray delimiter or a missing quote.",
-                )
+                None,
+                batch.pk,
+                batch_file.pk,
+                record.line,
+                RowStatus.REJECTED if rejected[i] else RowStatus.ACCEPTED,
+                action,
+                participant_id,
+                "",
+                "",
+                *(data[i][field] for field in PrapData.DATA_FIELDS),
+                extras[i],
+                digests[i],
             ]
         )
-
-    StagedRow.objects.bulk_create(rows, batch_size=_INSERT_BATCH)
-    RowIssue.objects.bulk_create(
-        [
-            RowIssue(batch=batch, row=row, severity=severity, code=code, column=column, message=message)
-            for row, issues in zip(rows, row_issues, strict=True)
-            for severity, code, column, message in issues
-        ],
-        batch_size=_INSERT_BATCH,
-    )
-    return len(rows)
+    return rows, issues
 
 
 def _frame(records: Sequence[Record], csv_file: CsvFile) -> pd.DataFrame:
     """The contract's columns of these records as a frame of trimmed text, None when empty."""
-    positions = {field: i for i, field in enumerate(csv_file.fields) if field is not None}
-    data: dict[str, list[object]] = {}
-    for field, position in positions.items():
-        column = [record.values[position].strip() for record in records]
-        data[field] = [value if value else None for value in column]
+    data: dict[str, list[str | None]] = {}
+    for position, field in enumerate(csv_file.fields):
+        if field in COLUMNS_BY_FIELD:
+            cells = (record.values[position].strip() for record in records)
+            data[field] = [cell or None for cell in cells]
     return pd.DataFrame(data, index=range(len(records)), dtype=object)
 
 
+def _as_model_values(field: str, values: pd.Series) -> list[object]:
+    """A result column as the model takes it: text never None, dates and flags may be."""
+    cells = values.tolist()
+    if field in DATE_FIELDS or field in FLAG_FIELDS:
+        return [None if _missing(cell) else cell for cell in cells]
+    return ["" if _missing(cell) else cell for cell in cells]
+
+
+def _missing(cell: object) -> bool:
+    return cell is None or cell is pd.NA or cell is pd.NaT or (isinstance(cell, float) and cell != cell)
+
+
 def _extras(records: Sequence[Record], csv_file: CsvFile) -> list[dict[str, str]]:
-    unknown = [(i, header.strip()) for i, (header, field) in enumerate(zip(csv_file.headers, csv_file.fields, strict=True)) if field is None]
+    """Values of the columns the contract does not know, by their header, per record."""
+    unknown = [
+        (position, header.strip())
+        for position, (header, field) in enumerate(zip(csv_file.headers, csv_file.fields, strict=True))
+        if field is None and header.strip()
+    ]
     if not unknown:
         return [{} for _ in records]
-    extras = []
-    for record in records:
-        extra = {}
-        for position, header in unknown:
-            value = record.values[position].strip()
-            if value:
-                extra[header] = value
-        extras.append(extra)
-    return extras
+    return [
+        {header: value for position, header in unknown if (value := record.values[position].strip())}
+        for record in records
+    ]
 
 
-def _clean(values: dict[str, object]) -> dict[str, object]:
-    """Values as the model fields take them: text never None, dates and flags may be."""
-    clean: dict[str, object] = {}
-    for field in PrapData.DATA_FIELDS:
-        value = values.get(field)
-        if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
-            value = None
-        if isinstance(value, pd.Timestamp):
-            value = value.date()
-        if value is None and _is_text(field):
-            value = ""
-        clean[field] = value
-    return clean
-
-
-def _is_text(field: str) -> bool:
-    return field not in DATE_FIELDS and field not in FLAG_FIELDS
-
-
-def _display_values(record: Record, csv_file: CsvFile) -> dict[str, str]:
-    """Name, PO number, NINO and email of a misshapen record, where they can be found."""
-    display = {}
+def _misshapen_row(
+    batch: ImportBatch, batch_file: BatchFile, csv_file: CsvFile, record: Record
+) -> list[object]:
+    """A rejected row for a record of the wrong width, showing whose it seems to be."""
+    display: dict[str, str] = {}
     for position, field in enumerate(csv_file.fields):
         if field in _DISPLAY_FIELDS and position < len(record.values):
             limit = StagedRow._meta.get_field(field).max_length
-            display[field] = record.values[position].strip()[:limit]
-    return display
+            display[field] = _printable(record.values[position].strip())[:limit]
+    values = {field: None if (field in DATE_FIELDS or field in FLAG_FIELDS) else display.get(field, "")
+              for field in PrapData.DATA_FIELDS}  # fmt: skip
+    return [
+        None, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "", "",
+        *values.values(), {}, "",
+    ]  # fmt: skip
 
+
+def _printable(text: str) -> str:
+    # PostgreSQL refuses NUL in text; control characters are never shown anyway.
+    return "".join(ch for ch in text if ch >= " " or ch == "\t")
+
+
+def _shape_issue(record: Record, header_width: int) -> Issue:
+    return (
+        RowIssue.Severity.ERROR,
+        "row.shape",
+        "",
+        f"Line {record.line} has {len(record.values)} fields but the header has "
+        f"{header_width}. Check for a stray delimiter or a missing quote.",
+    )

@@ -44,6 +44,7 @@ def worker(transactional_db: None, tmp_path_factory: pytest.TempPathFactory) -> 
         "MEDIA_ROOT": str(media),
     }
     app.conf.update(task_always_eager=False, broker_url=BROKER)
+    _drop_broker_connections()
     app.connection_for_write().default_channel.client.flushdb()
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "prap_portal", "worker", "--pool=solo", "--loglevel=WARNING"],
@@ -60,6 +61,14 @@ def worker(transactional_db: None, tmp_path_factory: pytest.TempPathFactory) -> 
             process.kill()
             process.wait()
         app.conf.update(task_always_eager=True)
+        _drop_broker_connections()
+
+
+def _drop_broker_connections() -> None:
+    # The app keeps pooled connections to the broker it first used; the test
+    # changes the broker, so drop them and let the next send connect afresh.
+    app.close()
+    app.amqp._producer_pool = None
 
 
 def wait_for(batch_id: int, status: str, timeout: float = 60) -> ImportBatch:
