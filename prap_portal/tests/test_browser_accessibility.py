@@ -13,6 +13,7 @@ from browser_testing import (
     sign_in,
 )
 from conftest import PASSWORD, make_participant, make_staff
+from imports.models import BatchStatus, ImportBatch
 from imports.tests.bundles import bundle_of, row
 from participants import roles
 from participants.models import Kind
@@ -48,6 +49,12 @@ def test_no_main_page_has_a_serious_accessibility_violation(live_server, browser
     lena.user.save()
     bundle = tmp_path / "referrals.zip"
     bundle.write_bytes(bundle_of(row(2), row(3), row(4, National_Insurance_Number="ZZ123456C")))
+    busy = ImportBatch.objects.create(
+        uploaded_by=admin,
+        file_name="large.zip",
+        status=BatchStatus.IMPORTING,
+        phase="Writing people",
+    )
     url = live_server.url
     found: dict[str, list[str]] = {}
 
@@ -71,6 +78,7 @@ def test_no_main_page_has_a_serious_accessibility_violation(live_server, browser
     _check(page, "import history", found)
 
     for name, path in [
+        ("import progress", f"/imports/{busy.pk}/"),
         ("participants list", "/participants/"),
         ("PRaP Details", f"/participants/{alice.pk}/"),
         ("account and invitations", f"/participants/{alice.pk}/account/"),
