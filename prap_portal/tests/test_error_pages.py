@@ -7,6 +7,8 @@ from django.template import loader
 from django.test import Client, override_settings
 
 from conftest import PASSWORD
+from imports.models import ImportBatch
+from imports.tests.bundles import upload
 
 
 def _text(response: object) -> str:
@@ -61,3 +63,18 @@ def test_an_expired_form_explains_itself(client: Client, importer: object) -> No
     content = _text(response)
     assert "That form had expired" in content
     assert "reload the page and send the form again" in content
+
+
+def test_a_refused_upload_says_nothing_was_stored_and_what_to_do(
+    client: Client, importer: object, django_capture_on_commit_callbacks: object
+) -> None:
+    client.login(username="ivy", password=PASSWORD)
+    not_a_zip = upload(b"this is not a zip", "referrals.zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/imports/", {"create_new": "on", "bundle": not_a_zip})
+    response = client.get(f"/imports/{ImportBatch.objects.get().pk}/")
+    content = _text(response)
+    assert "<h1>Upload refused</h1>" in content
+    assert "Nothing from it was stored and no one's records were changed." in content
+    assert "<h2>What you can do</h2>" in content
+    assert "Upload another file</a>" in content
