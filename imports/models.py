@@ -136,24 +136,25 @@ class RowResult(models.TextChoices):
 class StagedRow(PrapData):
     """One data row of a bundle as validated: normalised values, status and action."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     file = models.ForeignKey(BatchFile, on_delete=models.CASCADE, related_name="staged_rows")
     line = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=RowStatus.choices)
     action = models.CharField(max_length=10, choices=RowAction.choices, blank=True)
     matched_participant = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     result = models.CharField(max_length=10, choices=RowResult.choices, blank=True)
     result_username = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["id"]
+        # Few indexes on purpose: every one is written for each of a bundle's rows.
+        # The bundle-wide duplicate checks group the batch's rows in one pass.
         indexes = [
             models.Index(fields=["batch", "status"], name="staged_batch_status_idx"),
-            models.Index(fields=["batch", "po_number"], name="staged_batch_po_idx"),
-            models.Index(fields=["batch", "nino"], name="staged_batch_nino_idx"),
-            models.Index(fields=["batch", "email"], name="staged_batch_email_idx"),
             models.Index(fields=["batch", "result"], name="staged_batch_result_idx"),
         ]
 
@@ -168,7 +169,9 @@ class RowIssue(models.Model):
         ERROR = "error", "Error"
         WARNING = "warning", "Warning"
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="row_issues")
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="row_issues", db_index=False
+    )
     row = models.ForeignKey(StagedRow, on_delete=models.CASCADE, related_name="issues")
     severity = models.CharField(max_length=7, choices=Severity.choices)
     code = models.CharField(max_length=40)

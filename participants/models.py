@@ -160,7 +160,10 @@ class VersionStatus(models.TextChoices):
 
 
 class PrapVersion(PrapData):
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="versions")
+    # Indexed by the unique (participant, number) constraint.
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=VersionStatus.choices)
     batch = models.ForeignKey(

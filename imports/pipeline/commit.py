@@ -38,7 +38,7 @@ from participants.models import (
 
 from . import bulk
 from .matching import MatchOptions, RowKey, decide
-from .staging import ISSUE_FIELDS
+from .staging import ISSUE_FIELDS, planned_username
 
 _COPIED_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash")
 
@@ -57,16 +57,12 @@ def commit_rows(
 ) -> CommitCounts:
     """Import every accepted row of ``batch``; the caller holds the transaction."""
     _recheck(batch, chunk_rows, on_rows)
-    now = timezone.now()
+    now = _db_datetime(timezone.now())
     _create_people(batch, now)
-    _mark_updates(batch)
     _store_versions(batch, now)
+    _record_results(batch)
     _follow_first_versions(batch)
     _record_created_events(batch, now)
-    bulk.execute(
-        f"UPDATE {_S} SET {_c('result')} = %s WHERE {_s_where()}",
-        [RowResult.UNCHANGED, batch.pk, RowStatus.ACCEPTED, RowAction.UNCHANGED],
-    )
     results = dict(
         StagedRow.objects.filter(batch=batch)
         .exclude(result="")
@@ -83,29 +79,26 @@ def commit_rows(
     )
 
 
-_S = bulk.table(StagedRow)
-
-
 def _c(field: str) -> str:
     return bulk.column(StagedRow, field)
 
 
-def _s_where(*, alias: str = "") -> str:
-    """Accepted rows of the batch with one action, not yet imported.
-
-    Takes three parameters: the batch, the accepted status and the action.
-    """
+def _to_import(alias: str, actions: tuple[str, ...]) -> tuple[str, list[object]]:
+    """SQL and parameters for the batch's accepted rows with these actions, not yet imported."""
     a = f"{alias}." if alias else ""
-    return (
-        f"{a}{_c('batch')} = %s AND {a}{_c('status')} = %s AND {a}{_c('action')} = %s "
+    marks = ", ".join("%s" for _ in actions)
+    sql = (
+        f"{a}{_c('batch')} = %s AND {a}{_c('status')} = %s AND {a}{_c('action')} IN ({marks}) "
         f"AND {a}{_c('result')} = ''"
     )
+    return sql, [None, RowStatus.ACCEPTED, *actions]
 
 
 def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]) -> None:
     """Decide every accepted row again; write back only the rows whose decision changed."""
     options = MatchOptions(batch.update_by_nino, batch.update_by_email, batch.create_new)
     accepted = StagedRow.objects.filter(batch=batch, status=RowStatus.ACCEPTED).order_by("id")
+    staged = bulk.table(StagedRow)
     last_id = 0
     while True:
         chunk = list(
@@ -118,16 +111,19 @@ def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
         last_id = chunk[-1][0]
         decisions = decide([RowKey(n, e, h) for _, n, e, h, _, _ in chunk], options=options)
         conflicts, changed = [], []
-        for (row_id, _, _, _, action, participant_id), decision in zip(chunk, decisions, strict=True):
+        for (row_id, _, email, _, action, participant_id), decision in zip(
+            chunk, decisions, strict=True
+        ):
             if decision.rejected:
                 conflicts.append((row_id, decision))
             elif (decision.action, decision.participant_id) != (action, participant_id):
-                changed.append((decision.action, decision.participant_id, row_id))
+                username = planned_username(email) if decision.action == RowAction.CREATE else ""
+                changed.append((decision.action, decision.participant_id, username, row_id))
         if changed:
             with bulk.connection.cursor() as cursor:
                 cursor.executemany(
-                    f"UPDATE {_S} SET {_c('action')} = %s, {_c('matched_participant')} = %s "
-                    "WHERE id = %s",
+                    f"UPDATE {staged} SET {_c('action')} = %s, {_c('matched_participant')} = %s, "
+                    f"{_c('result_username')} = %s WHERE id = %s",
                     changed,
                 )
         if conflicts:
@@ -147,35 +143,29 @@ def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
 
 
 def _create_people(batch: ImportBatch, now: object) -> None:
-    """Users and participants for the rows that create, each a prospect with no usable password."""
-    where = _s_where()
-    params = [batch.pk, RowStatus.ACCEPTED, RowAction.CREATE]
-    bulk.execute(
-        f"UPDATE {_S} SET {_c('result_username')} = CASE WHEN {_c('email')} <> '' "
-        f"THEN {_c('email')} ELSE {bulk.random_text_sql('uuid')} END WHERE {where}",
-        params,
-    )
-    user_columns = {
-        "password": bulk.random_text_sql("password"),
-        "last_login": "NULL",
-        "is_superuser": "FALSE",
-        "username": _c("result_username"),
-        "first_name": _c("first_name"),
-        "last_name": _c("last_name"),
-        "email": _c("email"),
-        "is_staff": "FALSE",
-        "is_active": "TRUE",
-        "date_joined": "%s",
-        "kind": "%s",
-        "avatar": "''",
-    }
+    """Users and participants for the rows that create: prospects with no usable password."""
+    where, params = _to_import("s", (RowAction.CREATE,))
+    params[0] = batch.pk
+    staged = bulk.table(StagedRow)
     _insert_select(
         User,
-        user_columns,
-        f"FROM {_S} WHERE {where}",
-        [_db_datetime(now), Kind.PROSPECT, *params],
+        {
+            "password": bulk.random_text_sql("password"),
+            "last_login": "NULL",
+            "is_superuser": "FALSE",
+            "username": f"s.{_c('result_username')}",
+            "first_name": f"s.{_c('first_name')}",
+            "last_name": f"s.{_c('last_name')}",
+            "email": f"s.{_c('email')}",
+            "is_staff": "FALSE",
+            "is_active": "TRUE",
+            "date_joined": "%s",
+            "kind": "%s",
+            "avatar": "''",
+        },
+        f"FROM {staged} s WHERE {where}",
+        [now, Kind.PROSPECT, *params],
     )
-    u = bulk.table(User)
     _insert_select(
         Participant,
         {
@@ -186,64 +176,78 @@ def _create_people(batch: ImportBatch, now: object) -> None:
             "created_at": "%s",
             "updated_at": "%s",
         },
-        f"FROM {_S} s JOIN {u} u ON u.{bulk.column(User, 'username')} = s.{_c('result_username')} "
-        f"WHERE {_s_where(alias="s")}",
-        [_db_datetime(now), _db_datetime(now), *params],
-    )
-    p = bulk.table(Participant)
-    bulk.execute(
-        f"UPDATE {_S} SET {_c('result')} = %s, {_c('matched_participant')} = "
-        f"(SELECT p.id FROM {p} p WHERE p.{bulk.column(Participant, 'nino')} = {_S}.{_c('nino')}) "
-        f"WHERE {where}",
-        [RowResult.CREATED, *params],
-    )
-
-
-def _mark_updates(batch: ImportBatch) -> None:
-    """Rows that update: pending when the person has PRaP data, else applied as version 1."""
-    v = bulk.table(PrapVersion)
-    p = bulk.table(Participant)
-    u = bulk.table(User)
-    person = f"{_S}.{_c('matched_participant')}"
-    bulk.execute(
-        f"UPDATE {_S} SET {_c('result')} = CASE WHEN EXISTS "
-        f"(SELECT 1 FROM {v} v WHERE v.{bulk.column(PrapVersion, 'participant')} = {person}) "
-        "THEN %s ELSE %s END, "
-        f"{_c('result_username')} = (SELECT u.{bulk.column(User, 'username')} FROM {u} u "
-        f"JOIN {p} p ON p.{bulk.column(Participant, 'user')} = u.id WHERE p.id = {person}) "
-        f"WHERE {_s_where()}",
-        [RowResult.PENDING, RowResult.APPLIED, batch.pk, RowStatus.ACCEPTED, RowAction.UPDATE],
+        f"FROM {staged} s JOIN {bulk.table(User)} u "
+        f"ON u.{bulk.column(User, 'username')} = s.{_c('result_username')} WHERE {where}",
+        [now, now, *params],
     )
 
 
 def _store_versions(batch: ImportBatch, now: object) -> None:
+    """A version for every row that creates or updates: applied when it is the person's first.
+
+    Every such row's NINO is its person's: matching by email alone never updates
+    a person whose NINO differs, so rows find their person by NINO.
+    """
+    where, params = _to_import("s", (RowAction.CREATE, RowAction.UPDATE))
+    params[0] = batch.pk
     v = bulk.table(PrapVersion)
-    participant = f"s.{_c('matched_participant')}"
+    of_person = f"v.{bulk.column(PrapVersion, 'participant')} = p.id"
+    has_data = f"EXISTS (SELECT 1 FROM {v} v WHERE {of_person})"
     columns = {name: f"s.{_c(name)}" for name in _COPIED_FIELDS}
     columns.update(
         {
-            "participant": participant,
+            "participant": "p.id",
             "number": f"COALESCE((SELECT MAX(v.{bulk.column(PrapVersion, 'number')}) FROM {v} v "
-            f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {participant}), 0) + 1",
-            "status": f"CASE WHEN s.{_c('result')} = %s THEN %s ELSE %s END",
+            f"WHERE {of_person}), 0) + 1",
+            "status": f"CASE WHEN {has_data} THEN %s ELSE %s END",
             "batch": f"s.{_c('batch')}",
             "source_file": f"f.{bulk.column(BatchFile, 'path')}",
             "source_line": f"s.{_c('line')}",
             "created_at": "%s",
-            "decided_at": f"CASE WHEN s.{_c('result')} = %s THEN NULL ELSE %s END",
+            "decided_at": f"CASE WHEN {has_data} THEN NULL ELSE %s END",
             "decided_by": "NULL",
         }
     )
     _insert_select(
         PrapVersion,
         columns,
-        f"FROM {_S} s JOIN {bulk.table(BatchFile)} f ON f.id = s.{_c('file')} "
-        f"WHERE s.{_c('batch')} = %s AND s.{_c('result')} IN (%s, %s, %s)",
+        f"FROM {bulk.table(StagedRow)} s "
+        f"JOIN {bulk.table(Participant)} p ON p.{bulk.column(Participant, 'nino')} = s.{_c('nino')} "
+        f"JOIN {bulk.table(BatchFile)} f ON f.id = s.{_c('file')} WHERE {where}",
+        [VersionStatus.PENDING, VersionStatus.APPLIED, now, now, *params],
+    )
+
+
+def _record_results(batch: ImportBatch) -> None:
+    """Each imported row's result, person and username, in one pass over the batch."""
+    where, params = _to_import("", (RowAction.CREATE, RowAction.UPDATE, RowAction.UNCHANGED))
+    params[0] = batch.pk
+    staged = bulk.table(StagedRow)
+    person = (
+        f"(SELECT p.id FROM {bulk.table(Participant)} p "
+        f"WHERE p.{bulk.column(Participant, 'nino')} = {staged}.{_c('nino')})"
+    )
+    version_status = (
+        f"(SELECT v.{bulk.column(PrapVersion, 'status')} FROM {bulk.table(PrapVersion)} v "
+        f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {person} "
+        f"AND v.{bulk.column(PrapVersion, 'batch')} = %s)"
+    )
+    username = (
+        f"(SELECT u.{bulk.column(User, 'username')} FROM {bulk.table(User)} u "
+        f"JOIN {bulk.table(Participant)} p ON p.{bulk.column(Participant, 'user')} = u.id "
+        f"WHERE p.{bulk.column(Participant, 'nino')} = {staged}.{_c('nino')})"
+    )
+    bulk.execute(
+        f"UPDATE {staged} SET "
+        f"{_c('result')} = CASE {_c('action')} WHEN %s THEN %s WHEN %s THEN %s "
+        f"ELSE CASE {version_status} WHEN %s THEN %s ELSE %s END END, "
+        f"{_c('matched_participant')} = {person}, "
+        f"{_c('result_username')} = {username} "
+        f"WHERE {where}",
         [
-            RowResult.PENDING, VersionStatus.PENDING, VersionStatus.APPLIED,
-            _db_datetime(now),
-            RowResult.PENDING, _db_datetime(now),
-            batch.pk, RowResult.CREATED, RowResult.APPLIED, RowResult.PENDING,
+            RowAction.CREATE, RowResult.CREATED, RowAction.UNCHANGED, RowResult.UNCHANGED,
+            batch.pk, VersionStatus.PENDING, RowResult.PENDING, RowResult.APPLIED,
+            *params,
         ],
     )  # fmt: skip
 
@@ -291,7 +295,7 @@ def _record_created_events(batch: ImportBatch, now: object) -> None:
         },
         f"FROM {v} v WHERE v.{bulk.column(PrapVersion, 'batch')} = %s",
         [
-            VersionEvent.Action.CREATED, _db_datetime(now), VersionStatus.APPLIED,
+            VersionEvent.Action.CREATED, now, VersionStatus.APPLIED,
             "Applied as the first PRaP data", "Awaiting a decision", batch.pk,
         ],
     )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 _SEPARATOR = "\x1f"
 
@@ -20,12 +20,19 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def data_digest(values: Mapping[str, object], fields: Iterable[str], extra: Mapping[str, str]) -> str:
-    """SHA-256 over the normalised fields, in the given order, and the extra columns.
+def extra_text(extra: Mapping[str, str]) -> str:
+    """Extra columns as canonical JSON text: what is stored and what is digested."""
+    return json.dumps({k: v for k, v in extra.items() if v}, sort_keys=True, ensure_ascii=False)
 
-    Missing values and empty text digest alike, so a column absent from one file
-    and empty in another count as the same data.
-    """
-    parts = [_text(values.get(field)) for field in fields]
-    parts.append(json.dumps({k: v for k, v in extra.items() if v}, sort_keys=True))
-    return hashlib.sha256(_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+
+def column_texts(values: Iterable[object]) -> list[str]:
+    """A whole column as the text the digest reads, one entry per row."""
+    return [_text(value) for value in values]
+
+
+def digests(columns: Sequence[Sequence[str]], extras: Sequence[str]) -> list[str]:
+    """Row digests from columns already turned to text, with each row's extra JSON."""
+    return [
+        hashlib.sha256(_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
+        for parts in zip(*columns, extras, strict=True)
+    ]

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from imports.models import RowAction
 from participants.models import Participant, PrapVersion, User, VersionStatus
@@ -178,13 +178,14 @@ def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
     if not emails:
         return {}
     owners: dict[str, _Owner] = {}
+    # Lower(email) and Upper(username) are the expressions the user table indexes.
     found = (
-        User.objects.annotate(email_ci=Lower("email"), username_ci=Lower("username"))
-        .filter(Q(email_ci__in=emails) | Q(username_ci__in=emails))
-        .values_list("id", "email_ci", "username_ci", "participant__id")
+        User.objects.annotate(email_ci=Lower("email"), username_ci=Upper("username"))
+        .filter(Q(email_ci__in=emails) | Q(username_ci__in=[e.upper() for e in emails]))
+        .values_list("id", "email_ci", "username", "participant__id")
     )
-    for user_id, email_ci, username_ci, participant_id in found:
-        for key in (email_ci, username_ci):
+    for user_id, email_ci, username, participant_id in found:
+        for key in (email_ci, username.lower()):
             if key in emails:
                 owners.setdefault(key, _Owner(user_id, participant_id))
     return owners

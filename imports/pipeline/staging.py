@@ -9,18 +9,19 @@ are written in one bulk insert each.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 from django.db import transaction
 
-from imports.models import BatchFile, ImportBatch, RowIssue, RowStatus, StagedRow
+from imports.models import BatchFile, ImportBatch, RowAction, RowIssue, RowStatus, StagedRow
 from participants.models import PrapData
 
 from . import bulk
 from .columns import COLUMNS_BY_FIELD, DATE_FIELDS, FLAG_FIELDS
 from .csvfile import CsvFile, Record
-from .digest import data_digest
+from .digest import column_texts, digests, extra_text
 from .matching import MatchOptions, RowKey, decide
 from .rules import apply_rules
 
@@ -106,28 +107,28 @@ def _validated_rows(
     rejected = [any(i[0] == RowIssue.Severity.ERROR for i in row_issues) for row_issues in issues]
 
     columns = {field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS}
-    data = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    extras = _extras(records, csv_file)
-    digests = [
-        "" if rejected[i] else data_digest(values, PrapData.DATA_FIELDS, extras[i])
-        for i, values in enumerate(data)
-    ]
+    extras = [extra_text(extra) for extra in _extras(records, csv_file)]
+    row_digests = digests(
+        [
+            column_texts(values) if field in DATE_FIELDS or field in FLAG_FIELDS else values
+            for field, values in columns.items()
+        ],
+        extras,
+    )
+    ninos, emails = columns["nino"], columns["email"]
 
     accepted = [i for i, is_rejected in enumerate(rejected) if not is_rejected]
-    decisions = decide(
-        [RowKey(data[i]["nino"], data[i]["email"], digests[i]) for i in accepted], options=options
-    )
+    decisions = decide([RowKey(ninos[i], emails[i], row_digests[i]) for i in accepted], options=options)
     actions: dict[int, tuple[str, int | None]] = {}
     for i, decision in zip(accepted, decisions, strict=True):
         issues[i] += [(x.severity, x.code, x.column, x.message) for x in decision.issues]
         if decision.rejected:
             rejected[i] = True
-            digests[i] = ""
         else:
             actions[i] = (decision.action, decision.participant_id)
 
     rows = []
-    for i, record in enumerate(records):
+    for i, (record, values) in enumerate(zip(records, zip(*columns.values()), strict=True)):
         action, participant_id = actions.get(i, ("", None))
         rows.append(
             [
@@ -139,13 +140,18 @@ def _validated_rows(
                 action,
                 participant_id,
                 "",
-                "",
-                *(data[i][field] for field in PrapData.DATA_FIELDS),
+                planned_username(emails[i]) if action == RowAction.CREATE else "",
+                *values,
                 extras[i],
-                digests[i],
+                "" if rejected[i] else row_digests[i],
             ]
         )
     return rows, issues
+
+
+def planned_username(email: str) -> str:
+    """A new person's username: their email, or a random GUID when the file has none."""
+    return email or str(uuid.uuid4())
 
 
 def _frame(records: Sequence[Record], csv_file: CsvFile) -> pd.DataFrame:
@@ -160,14 +166,9 @@ def _frame(records: Sequence[Record], csv_file: CsvFile) -> pd.DataFrame:
 
 def _as_model_values(field: str, values: pd.Series) -> list[object]:
     """A result column as the model takes it: text never None, dates and flags may be."""
-    cells = values.tolist()
     if field in DATE_FIELDS or field in FLAG_FIELDS:
-        return [None if _missing(cell) else cell for cell in cells]
-    return ["" if _missing(cell) else cell for cell in cells]
-
-
-def _missing(cell: object) -> bool:
-    return cell is None or cell is pd.NA or cell is pd.NaT or (isinstance(cell, float) and cell != cell)
+        return values.astype(object).where(values.notna(), None).tolist()
+    return values.fillna("").tolist()
 
 
 def _extras(records: Sequence[Record], csv_file: CsvFile) -> list[dict[str, str]]:
@@ -198,7 +199,7 @@ def _misshapen_row(
               for field in PrapData.DATA_FIELDS}  # fmt: skip
     return [
         None, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "", "",
-        *values.values(), {}, "",
+        *values.values(), "{}", "",
     ]  # fmt: skip
 
 
