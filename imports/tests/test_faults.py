@@ -102,7 +102,7 @@ def test_two_commits_of_one_batch_import_it_once(importer_t):
     assert (batch.status, batch.created_count) == (BatchStatus.IMPORTED, 300)
     assert Participant.objects.count() == 300
     assert PrapVersion.objects.count() == 300
-    with pytest.raises(services.CommitRefused, match="This batch has already been imported."):
+    with pytest.raises(services.CommitRefused, match=r"^This batch has already been imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
 
 
@@ -326,12 +326,12 @@ def test_a_batch_left_importing_may_be_claimed_again_only_after_the_stale_timeou
     batch = validated(importer_t, bundle_of(row(1), row(2)))
     services.batch_claim_commit(batch=batch, user=importer_t)
     # The worker that claimed it died without a word: the batch says importing.
-    with pytest.raises(services.CommitRefused, match="This batch is already being imported."):
+    with pytest.raises(services.CommitRefused, match=r"^This batch is already being imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
     ImportBatch.objects.filter(pk=batch.pk).update(
         phase_started_at=timezone.now() - datetime.timedelta(seconds=590)
     )
-    with pytest.raises(services.CommitRefused, match="This batch is already being imported."):
+    with pytest.raises(services.CommitRefused, match=r"^This batch is already being imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
     ImportBatch.objects.filter(pk=batch.pk).update(
         phase_started_at=timezone.now() - datetime.timedelta(seconds=601)
@@ -390,7 +390,7 @@ def test_a_worker_process_killed_mid_commit_leaves_nothing_and_the_batch_is_retr
     assert Participant.objects.count() == 0
     batch.refresh_from_db()
     assert batch.status == BatchStatus.IMPORTING
-    with pytest.raises(services.CommitRefused, match="This batch is already being imported."):
+    with pytest.raises(services.CommitRefused, match=r"^This batch is already being imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
 
     ImportBatch.objects.filter(pk=batch.pk).update(
