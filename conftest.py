@@ -15,6 +15,9 @@ from django.db.migrations.loader import MigrationLoader
 from participants import roles
 from participants.models import Kind, Participant, PrapVersion, User, VersionStatus
 
+# The Playwright ``browser`` fixture, for every app's browser tests.
+pytest_plugins = ["browser_testing"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from browser_testing import browser, needs_chromium, screenshot  # noqa: F401 - fixture
+from browser_testing import needs_chromium, screenshot
 from conftest import PASSWORD, make_staff
 from participants import roles
 from participants.models import Participant
@@ -37,7 +37,9 @@ def read_download(download: object) -> list[list[str]]:
         return list(csv.reader(io.StringIO(handle.read())))
 
 
-def test_an_importer_drops_a_zip_reads_the_report_and_imports(live_server, browser, tmp_path) -> None:  # noqa: F811
+def test_an_importer_drops_a_zip_reads_the_report_and_imports(
+    live_server, browser, tmp_path
+) -> None:
     make_staff("ivy", roles.CREATE_USERS)
     content = bundle_of(row(1), row(2), row(3, National_Insurance_Number="ZZ123456C"))
     page = browser.new_page(accept_downloads=True)
@@ -50,7 +52,9 @@ def test_an_importer_drops_a_zip_reads_the_report_and_imports(live_server, brows
 
     page.get_by_label("Create new records as prospects").check()
     zone = page.locator("[data-dropzone]")
-    page.evaluate(DROP_FILE, [zone.element_handle(), "referrals.zip", base64.b64encode(content).decode()])
+    page.evaluate(
+        DROP_FILE, [zone.element_handle(), "referrals.zip", base64.b64encode(content).decode()]
+    )
     assert page.locator("[data-file-name]").inner_text() == "referrals.zip"
     screenshot(page, "import-upload")
     page.get_by_role("button", name="Import", exact=True).click()
@@ -77,7 +81,7 @@ def test_an_importer_drops_a_zip_reads_the_report_and_imports(live_server, brows
     assert Participant.objects.count() == 2
 
 
-def test_the_file_picker_works_without_dragging(live_server, browser, tmp_path) -> None:  # noqa: F811
+def test_the_file_picker_works_without_dragging(live_server, browser, tmp_path) -> None:
     make_staff("ivy", roles.CREATE_USERS)
     bundle = tmp_path / "picked.zip"
     bundle.write_bytes(bundle_of(row(1)))
