@@ -132,7 +132,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--changed", action="store_true", help="changed data for the same people")
     args = parser.parse_args()
-    write_bundle(args.output, referral_rows(args.rows, seed=args.seed, bad_share=args.bad, changed=args.changed))
+    write_bundle(
+        args.output,
+        referral_rows(args.rows, seed=args.seed, bad_share=args.bad, changed=args.changed),
+    )
 
 
 if __name__ == "__main__":
@@ -153,6 +156,8 @@ def write_samples(folder: Path) -> None:
     writer = csv.DictWriter(buffer, fieldnames=HEADER, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
-    with zipfile.ZipFile(folder / "prap-sample.zip", "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with zipfile.ZipFile(
+        folder / "prap-sample.zip", "w", compression=zipfile.ZIP_DEFLATED
+    ) as bundle:
         bundle.writestr("PRaP referrals/referrals-2026-11.csv", buffer.getvalue())
         bundle.writestr("__MACOSX/PRaP referrals/._referrals-2026-11.csv", b"\x00\x05\x16\x07")

@@ -26,7 +26,14 @@ class BatchFileInline(admin.TabularInline):
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ExportMixin, admin.ModelAdmin):
     resource_classes = [ImportBatchResource]
-    list_display = ("file_name", "uploaded_by", "created_at", "status", "accepted_count", "rejected_count")
+    list_display = (
+        "file_name",
+        "uploaded_by",
+        "created_at",
+        "status",
+        "accepted_count",
+        "rejected_count",
+    )
     list_filter = ("status",)
     list_select_related = ("uploaded_by",)
     raw_id_fields = ("uploaded_by", "committed_by")

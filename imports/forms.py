@@ -17,6 +17,10 @@ class ImportForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if not (cleaned.get("update_by_nino") or cleaned.get("update_by_email") or cleaned.get("create_new")):
+        if not (
+            cleaned.get("update_by_nino")
+            or cleaned.get("update_by_email")
+            or cleaned.get("create_new")
+        ):
             raise forms.ValidationError("Tick at least one thing the import may do.")
         return cleaned

@@ -29,7 +29,9 @@ class ImportBatch(models.Model):
     update_by_email = models.BooleanField(default=False)
     create_new = models.BooleanField(default=False)
 
-    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
+    status = models.CharField(
+        max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
     phase = models.CharField(max_length=100, blank=True)
     progress_done = models.PositiveBigIntegerField(default=0)
     progress_total = models.PositiveBigIntegerField(default=0)
@@ -71,7 +73,11 @@ class ImportBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.created_at:%d %b %Y %H:%M})" if self.created_at else self.file_name
+        return (
+            f"{self.file_name} ({self.created_at:%d %b %Y %H:%M})"
+            if self.created_at
+            else self.file_name
+        )
 
     @property
     def options_display(self) -> str:
@@ -144,7 +150,12 @@ class StagedRow(PrapData):
     status = models.CharField(max_length=10, choices=RowStatus.choices)
     action = models.CharField(max_length=10, choices=RowAction.choices, blank=True)
     matched_participant = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     result = models.CharField(max_length=10, choices=RowResult.choices, blank=True)
     result_username = models.CharField(max_length=150, blank=True)

@@ -9,9 +9,13 @@ from .models import ImportBatch, RowIssue, StagedRow
 
 def batch_report(batch: ImportBatch) -> dict[str, object]:
     """The report in the shape documented in the README, streamed from the database."""
-    issues: dict[int, dict[str, list[dict[str, str]]]] = defaultdict(lambda: {"errors": [], "warnings": []})
+    issues: dict[int, dict[str, list[dict[str, str]]]] = defaultdict(
+        lambda: {"errors": [], "warnings": []}
+    )
     for row_id, severity, code, column, message in (
-        RowIssue.objects.filter(batch=batch).order_by("id").values_list("row_id", "severity", "code", "column", "message")
+        RowIssue.objects.filter(batch=batch)
+        .order_by("id")
+        .values_list("row_id", "severity", "code", "column", "message")
     ):
         key = "errors" if severity == RowIssue.Severity.ERROR else "warnings"
         entry = {"code": code, "column": column, "message": message}
@@ -36,7 +40,9 @@ def batch_report(batch: ImportBatch) -> dict[str, object]:
             }
         )
     return {
-        "archive_errors": [{"code": e["code"], "message": e["message"]} for e in batch.archive_errors],
+        "archive_errors": [
+            {"code": e["code"], "message": e["message"]} for e in batch.archive_errors
+        ],
         "skipped": batch.skipped_entries,
         "files": [
             {

@@ -40,7 +40,14 @@ def batch_rows_page(batch: ImportBatch, *, only_rejected: bool, page: str | int 
         StagedRow.objects.filter(batch=batch)
         .select_related("file")
         .only(
-            "id", "line", "status", "action", "result", "po_number", "first_name", "last_name",
+            "id",
+            "line",
+            "status",
+            "action",
+            "result",
+            "po_number",
+            "first_name",
+            "last_name",
             "file__path",
         )
         .prefetch_related(Prefetch("issues", queryset=RowIssue.objects.order_by("id")))
@@ -82,7 +89,9 @@ def batch_success_lines(batch: ImportBatch) -> Iterator[list[object]]:
     rows = (
         StagedRow.objects.filter(batch=batch, result__in=SUCCESS_RESULTS)
         .order_by("id")
-        .values_list("po_number", "result", "result_username", "first_name", "last_name", "email", "nino")
+        .values_list(
+            "po_number", "result", "result_username", "first_name", "last_name", "email", "nino"
+        )
     )
     labels = dict(RowResult.choices)
     for po_number, result, username, first, last, email, nino in rows.iterator(chunk_size=5000):

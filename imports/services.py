@@ -85,7 +85,9 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
     Running it again on the same batch starts from scratch. An archive that is
     refused leaves the batch ``refused`` with nothing staged.
     """
-    _set_progress(batch, status=BatchStatus.VALIDATING, phase="Checking the archive", done=0, total=0)
+    _set_progress(
+        batch, status=BatchStatus.VALIDATING, phase="Checking the archive", done=0, total=0
+    )
     StagedRow.objects.filter(batch=batch).delete()
     BatchFile.objects.filter(batch=batch).delete()
     try:
@@ -100,12 +102,17 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
         batch.validated_at = timezone.now()
         batch.save()
         return batch
-    except Exception as error:  # noqa: BLE001 - any fault must leave a retryable batch
+    except Exception as error:  # any fault must leave a retryable batch
         logger.exception("Validation of batch %s failed", batch.pk)
         _fail(batch, f"Validation stopped unexpectedly ({type(error).__name__}). Try again.")
         raise
 
-    _set_progress(batch, phase="Checking for duplicates", done=batch.progress_total, total=batch.progress_total)
+    _set_progress(
+        batch,
+        phase="Checking for duplicates",
+        done=batch.progress_total,
+        total=batch.progress_total,
+    )
     flag_duplicates(batch=batch)
     _count_rows(batch)
     batch.status = BatchStatus.VALIDATED
@@ -128,16 +135,24 @@ def _stage_bundle(batch: ImportBatch, bundle: Bundle) -> None:
 
 
 def _stage_one_file(
-    batch: ImportBatch, bundle: Bundle, batch_file: BatchFile, options: MatchOptions, today: datetime.date
+    batch: ImportBatch,
+    bundle: Bundle,
+    batch_file: BatchFile,
+    options: MatchOptions,
+    today: datetime.date,
 ) -> None:
     def advance(rows: int) -> None:
         _set_progress(batch, done=batch.progress_done + rows)
 
     try:
-        csv_file = open_csv(lambda: bundle.open_csv(batch_file.path), max_rows=settings.PRAP_MAX_ROWS_PER_FILE)
+        csv_file = open_csv(
+            lambda: bundle.open_csv(batch_file.path), max_rows=settings.PRAP_MAX_ROWS_PER_FILE
+        )
         batch_file.encoding = csv_file.encoding
         batch_file.delimiter = csv_file.delimiter
-        batch_file.warnings = [{"code": code, "message": message} for code, message in csv_file.warnings]
+        batch_file.warnings = [
+            {"code": code, "message": message} for code, message in csv_file.warnings
+        ]
         batch_file.row_count = stage_file(
             batch=batch,
             batch_file=batch_file,
@@ -186,9 +201,9 @@ def batch_claim_commit(*, batch: ImportBatch, user: User) -> ImportBatch:
     timeout (its worker died) may be claimed again.
     """
     stale = timezone.now() - datetime.timedelta(seconds=settings.PRAP_STALE_LOCK_SECONDS)
-    claimable = Q(status__in=[BatchStatus.VALIDATED, BatchStatus.FAILED], validated_at__isnull=False) | Q(
-        status=BatchStatus.IMPORTING, phase_started_at__lt=stale
-    )
+    claimable = Q(
+        status__in=[BatchStatus.VALIDATED, BatchStatus.FAILED], validated_at__isnull=False
+    ) | Q(status=BatchStatus.IMPORTING, phase_started_at__lt=stale)
     claimed = (
         ImportBatch.objects.filter(claimable, pk=batch.pk)
         .exclude(committed_at__isnull=False)
@@ -243,7 +258,9 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 batch.save()
             return batch
         except IntegrityError:
-            logger.warning("Commit of batch %s met a concurrent import (attempt %s)", batch.pk, attempt)
+            logger.warning(
+                "Commit of batch %s met a concurrent import (attempt %s)", batch.pk, attempt
+            )
             StagedRow.objects.filter(batch=batch).update(result="", result_username="")
             if attempt == _COMMIT_ATTEMPTS:
                 _fail(batch, "Another import created the same people at the same time. Try again.")
@@ -252,7 +269,10 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
             raise
         except Exception as error:
             logger.exception("Commit of batch %s failed", batch.pk)
-            _fail(batch, f"The import stopped unexpectedly ({type(error).__name__}); nothing was written. Try again.")
+            _fail(
+                batch,
+                f"The import stopped unexpectedly ({type(error).__name__}); nothing was written. Try again.",
+            )
             raise
     return batch
 
@@ -300,5 +320,7 @@ def _set_progress(
 
 
 def _fail(batch: ImportBatch, reason: str) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.FAILED, phase="Failed", failure_reason=reason)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.FAILED, phase="Failed", failure_reason=reason
+    )
     batch.refresh_from_db()

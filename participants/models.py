@@ -221,6 +221,9 @@ class VersionNote(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"Note on {self.version}"
+
 
 class VersionEvent(models.Model):
     """The audit of a PRaP version: what was done to it, by whom, when."""
@@ -245,6 +248,9 @@ class VersionEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%d %b %Y %H:%M}"
+
 
 class AccessLog(models.Model):
     """Every view of personal data: who looked at whom, when, and what."""
@@ -259,6 +265,9 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%d %b %Y %H:%M}"
 
 
 class Invitation(models.Model):
@@ -279,3 +288,6 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation sent {self.created_at:%d %b %Y %H:%M}"

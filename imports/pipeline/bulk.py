@@ -52,7 +52,9 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
         return list(range(start, start + count))
 
 
-def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def insert_rows(
+    model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
     """Insert tuples whose values follow ``fields`` (model field names).
 
     Values are plain: text, numbers, dates, booleans or None; JSON columns take
@@ -67,7 +69,9 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
             csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n").writerows(rows)
             buffer.seek(0)
             quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-            cursor.copy_expert(f"COPY {table(model)} ({quoted}) FROM STDIN WITH (FORMAT csv)", buffer)
+            cursor.copy_expert(
+                f"COPY {table(model)} ({quoted}) FROM STDIN WITH (FORMAT csv)", buffer
+            )
         else:
             marks = ", ".join("%s" for _ in columns)
             quoted = ", ".join(connection.ops.quote_name(c) for c in columns)

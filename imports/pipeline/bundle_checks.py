@@ -31,14 +31,18 @@ def flag_duplicates(*, batch: ImportBatch) -> int:
     return len(issues)
 
 
-def _rows_sharing(batch: ImportBatch, key: str, distinct: str | None = None) -> dict[str, list[tuple[int, str, str]]]:
+def _rows_sharing(
+    batch: ImportBatch, key: str, distinct: str | None = None
+) -> dict[str, list[tuple[int, str, str]]]:
     """Rows whose ``key`` value appears more than once (or with several ``distinct`` values)."""
     rows = StagedRow.objects.filter(batch=batch).exclude(**{key: ""})
     counted = rows.values(key).annotate(n=Count(distinct or "id", distinct=bool(distinct)))
     shared = counted.filter(n__gt=1).values(key)
     groups: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     for row_id, value, po_number, nino in (
-        rows.filter(**{f"{key}__in": shared}).order_by("id").values_list("id", key, "po_number", "nino")
+        rows.filter(**{f"{key}__in": shared})
+        .order_by("id")
+        .values_list("id", key, "po_number", "nino")
     ):
         groups[value].append((row_id, po_number, nino))
     return groups

@@ -119,9 +119,7 @@ COLUMNS: tuple[Column, ...] = (
         max_length=30,
         aliases=("PO No", "Purchase Order Number", "PO"),
     ),
-    Column(
-        "Referral ID", "referral_id", REFERRAL, max_length=50, aliases=("Referral Reference",)
-    ),
+    Column("Referral ID", "referral_id", REFERRAL, max_length=50, aliases=("Referral Reference",)),
     Column(
         "Referral Date",
         "referral_date",
@@ -185,7 +183,9 @@ COLUMNS: tuple[Column, ...] = (
         max_length=50,
         aliases=("Driving License",),
     ),
-    Column("Childcare Needs", "childcare_needs", ADDITIONAL, max_length=2000, aliases=("Childcare",)),
+    Column(
+        "Childcare Needs", "childcare_needs", ADDITIONAL, max_length=2000, aliases=("Childcare",)
+    ),
     Column("Preferred Hours", "preferred_hours", ADDITIONAL, max_length=200),
     Column(
         "Job Preferences",

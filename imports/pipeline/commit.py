@@ -134,7 +134,14 @@ def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
                 RowIssue,
                 ISSUE_FIELDS,
                 (
-                    (batch.pk, row_id, i.severity, i.code, i.column, f"{i.message} (found at import)")
+                    (
+                        batch.pk,
+                        row_id,
+                        i.severity,
+                        i.code,
+                        i.column,
+                        f"{i.message} (found at import)",
+                    )
                     for row_id, decision in conflicts
                     for i in decision.issues
                 ),

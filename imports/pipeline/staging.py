@@ -106,7 +106,9 @@ def _validated_rows(
         issues[int(row)].append((severity, code, column, message))
     rejected = [any(i[0] == RowIssue.Severity.ERROR for i in row_issues) for row_issues in issues]
 
-    columns = {field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS}
+    columns = {
+        field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS
+    }
     extras = [extra_text(extra) for extra in _extras(records, csv_file)]
     row_digests = digests(
         [
@@ -118,7 +120,9 @@ def _validated_rows(
     ninos, emails = columns["nino"], columns["email"]
 
     accepted = [i for i, is_rejected in enumerate(rejected) if not is_rejected]
-    decisions = decide([RowKey(ninos[i], emails[i], row_digests[i]) for i in accepted], options=options)
+    decisions = decide(
+        [RowKey(ninos[i], emails[i], row_digests[i]) for i in accepted], options=options
+    )
     actions: dict[int, tuple[str, int | None]] = {}
     for i, decision in zip(accepted, decisions, strict=True):
         issues[i] += [(x.severity, x.code, x.column, x.message) for x in decision.issues]
@@ -128,7 +132,9 @@ def _validated_rows(
             actions[i] = (decision.action, decision.participant_id)
 
     rows = []
-    for i, (record, values) in enumerate(zip(records, zip(*columns.values()), strict=True)):
+    for i, (record, values) in enumerate(
+        zip(records, zip(*columns.values(), strict=True), strict=True)
+    ):
         action, participant_id = actions.get(i, ("", None))
         rows.append(
             [
@@ -175,13 +181,19 @@ def _extras(records: Sequence[Record], csv_file: CsvFile) -> list[dict[str, str]
     """Values of the columns the contract does not know, by their header, per record."""
     unknown = [
         (position, header.strip())
-        for position, (header, field) in enumerate(zip(csv_file.headers, csv_file.fields, strict=True))
+        for position, (header, field) in enumerate(
+            zip(csv_file.headers, csv_file.fields, strict=True)
+        )
         if field is None and header.strip()
     ]
     if not unknown:
         return [{} for _ in records]
     return [
-        {header: value for position, header in unknown if (value := record.values[position].strip())}
+        {
+            header: value
+            for position, header in unknown
+            if (value := record.values[position].strip())
+        }
         for record in records
     ]
 

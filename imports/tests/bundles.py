@@ -44,7 +44,11 @@ def csv_bytes(
     header = list(header or (rows[0].keys() if rows else HEADER))
     buffer = io.StringIO()
     writer = csv.DictWriter(
-        buffer, fieldnames=header, delimiter=delimiter, lineterminator=line_ending, extrasaction="ignore"
+        buffer,
+        fieldnames=header,
+        delimiter=delimiter,
+        lineterminator=line_ending,
+        extrasaction="ignore",
     )
     writer.writeheader()
     writer.writerows(rows)

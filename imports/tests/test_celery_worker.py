@@ -47,7 +47,16 @@ def worker(transactional_db: None, tmp_path_factory: pytest.TempPathFactory) -> 
     _drop_broker_connections()
     app.connection_for_write().default_channel.client.flushdb()
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prap_portal", "worker", "--pool=solo", "--loglevel=WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "prap_portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+        ],
         env=env,
         cwd=settings.BASE_DIR,
     )
@@ -85,7 +94,9 @@ def wait_for(batch_id: int, status: str, timeout: float = 60) -> ImportBatch:
 def test_a_worker_validates_and_imports_a_bundle(worker: None, importer) -> None:
     client = Client()
     client.login(username=importer.username, password=PASSWORD)
-    client.post(reverse("imports-upload"), {"bundle": upload(bundle_of(row(1), row(2))), "create_new": "on"})
+    client.post(
+        reverse("imports-upload"), {"bundle": upload(bundle_of(row(1), row(2))), "create_new": "on"}
+    )
     batch = ImportBatch.objects.get()
     assert batch.status in (BatchStatus.QUEUED, BatchStatus.VALIDATING, BatchStatus.VALIDATED)
     wait_for(batch.pk, BatchStatus.VALIDATED)

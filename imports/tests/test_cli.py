@@ -15,7 +15,15 @@ from .bundles import bundle_of, row, write
 def test_it_validates_only_and_writes_the_json_report(importer, tmp_path, capsys):
     bundle = write(tmp_path, bundle_of(row(1), row(2, National_Insurance_Number="ZZ123456C")))
     report_path = tmp_path / "report.json"
-    call_command("import_prap", str(bundle), "--create", "--user", importer.username, "--report-json", str(report_path))
+    call_command(
+        "import_prap",
+        str(bundle),
+        "--create",
+        "--user",
+        importer.username,
+        "--report-json",
+        str(report_path),
+    )
     report = json.loads(report_path.read_text())
     assert (report["accepted"], report["rejected"]) == (1, 1)
     assert report["files"] == [{"path": "referrals.csv", "rows": 2, "warnings": [], "errors": []}]
@@ -36,7 +44,9 @@ def test_with_commit_it_imports_and_prints_counts(importer, tmp_path, capsys):
     )  # fmt: skip
     assert Participant.objects.count() == 2
     assert "Imported: 2 created, 0 updated (0 pending), 0 unchanged" in capsys.readouterr().out
-    assert errors_path.read_text(encoding="utf-8-sig").splitlines() == ["PO Number,File,Line,Column,Code,Error"]
+    assert errors_path.read_text(encoding="utf-8-sig").splitlines() == [
+        "PO Number,File,Line,Column,Code,Error"
+    ]
 
 
 def test_it_exits_2_when_the_archive_is_refused(importer, tmp_path):

@@ -15,11 +15,15 @@ from .bundles import bundle_of, row
 
 
 def issue_codes(batch) -> list[str]:
-    return sorted(RowIssue.objects.filter(batch=batch, severity="error").values_list("code", flat=True))
+    return sorted(
+        RowIssue.objects.filter(batch=batch, severity="error").values_list("code", flat=True)
+    )
 
 
 def test_it_creates_prospects_with_email_or_guid_usernames(validate, commit):
-    batch = commit(validate(bundle_of(row(1, Email_Address="Ann@Example.com"), row(2, Email_Address=""))))
+    batch = commit(
+        validate(bundle_of(row(1, Email_Address="Ann@Example.com"), row(2, Email_Address="")))
+    )
     assert (batch.status, batch.created_count) == (BatchStatus.IMPORTED, 2)
     ann = User.objects.get(email="ann@example.com")
     assert ann.username == "ann@example.com"
@@ -28,18 +32,30 @@ def test_it_creates_prospects_with_email_or_guid_usernames(validate, commit):
     nameless = Participant.objects.get(nino="QQ000002C").user
     assert uuid.UUID(nameless.username) and nameless.email == ""
     version = PrapVersion.objects.get(participant__nino="QQ000001C")
-    assert (version.number, version.status, version.batch_id) == (1, VersionStatus.APPLIED, batch.pk)
+    assert (version.number, version.status, version.batch_id) == (
+        1,
+        VersionStatus.APPLIED,
+        batch.pk,
+    )
     assert (version.first_name, version.postcode, version.source_line) == ("Alice", "CF10 1AA", 2)
 
 
 def test_updating_a_person_without_prap_data_applies_version_one(validate, commit):
     user = User.objects.create_user(username=str(uuid.uuid4()), kind=Kind.PROSPECT)
     Participant.objects.create(user=user, nino="QQ000001C")
-    batch = commit(validate(bundle_of(row(1, Programme="Connect to Work")), update_by_nino=True, create_new=False))
+    batch = commit(
+        validate(
+            bundle_of(row(1, Programme="Connect to Work")), update_by_nino=True, create_new=False
+        )
+    )
     version = PrapVersion.objects.get(participant__user=user)
     assert (version.number, version.status) == (1, VersionStatus.APPLIED)
     user.refresh_from_db()
-    assert (user.first_name, user.email, user.username) == ("Alice", "alice1@example.com", "alice1@example.com")
+    assert (user.first_name, user.email, user.username) == (
+        "Alice",
+        "alice1@example.com",
+        "alice1@example.com",
+    )
     assert Participant.objects.get(user=user).programme == "Connect to Work"
     assert (batch.updated_count, batch.pending_count) == (1, 0)
 
@@ -59,7 +75,9 @@ def test_importing_the_same_bundle_twice_changes_nothing_the_second_time(validat
     commit(validate(content))
     make_participant(nino="QQ000009C", email="other@example.com")
     second = validate(content, update_by_nino=True, update_by_email=True)
-    assert set(StagedRow.objects.filter(batch=second).values_list("action", flat=True)) == {"unchanged"}
+    assert set(StagedRow.objects.filter(batch=second).values_list("action", flat=True)) == {
+        "unchanged"
+    }
     second = commit(second)
     assert (second.created_count, second.updated_count, second.unchanged_count) == (0, 0, 3)
     assert PrapVersion.objects.count() == 4
@@ -101,7 +119,11 @@ def test_someone_matching_is_an_error_when_only_create_is_ticked(validate):
 def test_nino_matching_one_person_and_email_another_is_ambiguous(validate):
     make_participant(nino="QQ000001C", email="first@example.com")
     make_participant(nino="QQ000002C", email="second@example.com")
-    batch = validate(bundle_of(row(1, Email_Address="second@example.com")), update_by_nino=True, update_by_email=True)
+    batch = validate(
+        bundle_of(row(1, Email_Address="second@example.com")),
+        update_by_nino=True,
+        update_by_email=True,
+    )
     assert issue_codes(batch) == ["match.ambiguous"]
 
 
@@ -109,7 +131,10 @@ def test_an_email_already_used_by_staff_is_taken(validate):
     make_staff("pat")
     batch = validate(bundle_of(row(1, Email_Address="PAT@provider.example")))
     issue = RowIssue.objects.get(batch=batch)
-    assert (issue.code, issue.message) == ("email.taken", "The email pat@provider.example is already used by another person.")
+    assert (issue.code, issue.message) == (
+        "email.taken",
+        "The email pat@provider.example is already used by another person.",
+    )
 
 
 def test_an_email_match_with_another_nino_is_a_mismatch(validate):
@@ -120,7 +145,9 @@ def test_an_email_match_with_another_nino_is_a_mismatch(validate):
 
 def test_update_by_email_alone_updates_a_person_whose_nino_and_email_agree(validate, commit):
     make_participant(nino="QQ000001C", email="alice1@example.com")
-    batch = commit(validate(bundle_of(row(1, Postcode="SW1A 1AA")), update_by_email=True, create_new=False))
+    batch = commit(
+        validate(bundle_of(row(1, Postcode="SW1A 1AA")), update_by_email=True, create_new=False)
+    )
     assert batch.pending_count == 1
 
 

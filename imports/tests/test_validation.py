@@ -22,10 +22,21 @@ def test_it_accepts_a_clean_bundle_and_plans_creates(validate):
 
 def test_it_stores_normalised_values_on_the_staged_row(validate):
     batch = validate(
-        bundle_of(row(1, National_Insurance_Number="qq 12 34 56 c", Postcode="cf101aa", Email_Address="Alice@Example.COM"))
+        bundle_of(
+            row(
+                1,
+                National_Insurance_Number="qq 12 34 56 c",
+                Postcode="cf101aa",
+                Email_Address="Alice@Example.COM",
+            )
+        )
     )
     staged = StagedRow.objects.get(batch=batch)
-    assert (staged.nino, staged.postcode, staged.email) == ("QQ123456C", "CF10 1AA", "alice@example.com")
+    assert (staged.nino, staged.postcode, staged.email) == (
+        "QQ123456C",
+        "CF10 1AA",
+        "alice@example.com",
+    )
     assert staged.referral_date.isoformat() == "2024-03-01"
 
 
@@ -71,13 +82,20 @@ def test_it_rejects_every_copy_of_a_duplicated_po_number(validate):
     batch = validate(bundle_of(row(1), row(2, PO_Number="PO-00001"), row(3)))
     issues = RowIssue.objects.filter(batch=batch, code="po_number.duplicate")
     assert issues.count() == 2
-    assert issues.first().message == "PO number PO-00001 appears 2 times in this bundle; every copy is rejected."
+    assert (
+        issues.first().message
+        == "PO number PO-00001 appears 2 times in this bundle; every copy is rejected."
+    )
     assert batch.accepted_count == 1
 
 
 def test_it_rejects_rows_sharing_a_nino_naming_the_other_po_numbers(validate):
     batch = validate(bundle_of(row(1), row(2, National_Insurance_Number="QQ000001C"), row(3)))
-    messages = sorted(RowIssue.objects.filter(batch=batch, code="nino.duplicate").values_list("message", flat=True))
+    messages = sorted(
+        RowIssue.objects.filter(batch=batch, code="nino.duplicate").values_list(
+            "message", flat=True
+        )
+    )
     assert messages == [
         "This National Insurance number is also on PO number PO-00001; every such row is rejected.",
         "This National Insurance number is also on PO number PO-00002; every such row is rejected.",
@@ -85,7 +103,11 @@ def test_it_rejects_rows_sharing_a_nino_naming_the_other_po_numbers(validate):
 
 
 def test_it_rejects_one_email_on_rows_with_different_ninos(validate):
-    batch = validate(bundle_of(row(1, Email_Address="same@example.com"), row(2, Email_Address="SAME@example.com")))
+    batch = validate(
+        bundle_of(
+            row(1, Email_Address="same@example.com"), row(2, Email_Address="SAME@example.com")
+        )
+    )
     assert codes(batch) == ["email.duplicate", "email.duplicate"]
     assert batch.accepted_count == 0
 

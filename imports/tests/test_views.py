@@ -71,7 +71,15 @@ def test_the_whole_wizard_from_upload_to_successes_export(importer):
     successes = read_csv(client.get(reverse("imports-successes-csv", args=[batch.pk])))
     assert successes == [
         ["PO Number", "Action", "Username", "First Name", "Last Name", "Email", "NINO"],
-        ["PO-00001", "Created", "alice1@example.com", "Alice", "Adams1", "alice1@example.com", "QQ000001C"],
+        [
+            "PO-00001",
+            "Created",
+            "alice1@example.com",
+            "Alice",
+            "Adams1",
+            "alice1@example.com",
+            "QQ000001C",
+        ],
     ]
 
 
@@ -95,7 +103,10 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(importer, setting
     settings.PRAP_MAX_UPLOAD_BYTES = 100
     response = post_bundle(signed_in(importer), bundle_of(row(1), row(2)), create_new=True)
     assert response.status_code == 413
-    assert "The file is larger than 100\xa0bytes, the most one upload may be." in response.content.decode()
+    assert (
+        "The file is larger than 100\xa0bytes, the most one upload may be."
+        in response.content.decode()
+    )
     assert not ImportBatch.objects.exists()
 
 

@@ -28,10 +28,16 @@ class Command(BaseCommand):
             default="",
             help="Comma-separated keys that may update existing records: nino, email.",
         )
-        parser.add_argument("--create", action="store_true", help="Create new records as prospects.")
+        parser.add_argument(
+            "--create", action="store_true", help="Create new records as prospects."
+        )
         parser.add_argument("--commit", action="store_true", help="Import the accepted rows.")
-        parser.add_argument("--user", help="Username recorded as the importer (default: first superuser).")
-        parser.add_argument("--report-json", type=Path, help="Write the validation report as JSON here.")
+        parser.add_argument(
+            "--user", help="Username recorded as the importer (default: first superuser)."
+        )
+        parser.add_argument(
+            "--report-json", type=Path, help="Write the validation report as JSON here."
+        )
         parser.add_argument("--errors-csv", type=Path, help="Write the errors as CSV here.")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -41,9 +47,13 @@ class Command(BaseCommand):
         keys = {k.strip().lower() for k in str(options["update_by"]).split(",") if k.strip()}
         unknown = keys - {"nino", "email"}
         if unknown:
-            raise CommandError(f"--update-by takes nino and email, not {', '.join(sorted(unknown))}.")
+            raise CommandError(
+                f"--update-by takes nino and email, not {', '.join(sorted(unknown))}."
+            )
         if not keys and not options["create"]:
-            raise CommandError("Say what the import may do: --update-by nino,email and/or --create.")
+            raise CommandError(
+                "Say what the import may do: --update-by nino,email and/or --create."
+            )
         user = self._user(options["user"])
 
         with bundle.open("rb") as handle:
@@ -56,16 +66,22 @@ class Command(BaseCommand):
             )
         batch = services.batch_validate(batch=batch)
         if options["report_json"]:
-            options["report_json"].write_text(json.dumps(batch_report(batch), indent=2), encoding="utf-8")
+            options["report_json"].write_text(
+                json.dumps(batch_report(batch), indent=2), encoding="utf-8"
+            )
         if options["errors_csv"]:
             with options["errors_csv"].open("w", encoding="utf-8", newline="") as out:
-                out.writelines(csv_lines(selectors.ERROR_HEADER, selectors.batch_error_lines(batch)))
+                out.writelines(
+                    csv_lines(selectors.ERROR_HEADER, selectors.batch_error_lines(batch))
+                )
 
         if batch.status == BatchStatus.REFUSED:
             for error in batch.archive_errors:
                 self.stderr.write(f"Refused ({error['code']}): {error['message']}")
             raise SystemExit(EXIT_REFUSED)
-        self.stdout.write(f"Batch {batch.pk}: {batch.accepted_count} accepted, {batch.rejected_count} rejected")
+        self.stdout.write(
+            f"Batch {batch.pk}: {batch.accepted_count} accepted, {batch.rejected_count} rejected"
+        )
         if options["commit"]:
             self._commit(batch, user)
 

@@ -23,13 +23,19 @@ class Command(BaseCommand):
     help = "Create (or reset) the demo admin and load sample people once."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--password", help="Password for the demo admin (default: a new random one).")
+        parser.add_argument(
+            "--password", help="Password for the demo admin (default: a new random one)."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         password = options["password"] or secrets.token_urlsafe(12)
         admin, _ = User.objects.get_or_create(
             username=DEMO_USERNAME,
-            defaults={"first_name": "Demo", "last_name": "Administrator", "email": "admin@prap-portal.local"},
+            defaults={
+                "first_name": "Demo",
+                "last_name": "Administrator",
+                "email": "admin@prap-portal.local",
+            },
         )
         admin.kind = Kind.STAFF
         admin.is_staff = admin.is_superuser = True
