@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection, send_mail
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -218,9 +218,7 @@ def _invitation_link(token: str, base_url: str) -> str:
     return base_url.rstrip("/") + reverse("participants-accept-invitation", args=[token])
 
 
-def invitation_send(
-    *, user: User, sent_by: User, base_url: str, connection: object | None = None
-) -> Invitation:
+def invitation_send(*, user: User, sent_by: User, base_url: str) -> Invitation:
     """Email ``user`` a single-use link to choose a password.
 
     Earlier links of theirs stop working. Only a SHA-256 hash of the token is
@@ -258,7 +256,6 @@ def invitation_send(
             message=render_to_string("participants/email/invitation.txt", context),
             from_email=None,
             recipient_list=[user.email],
-            connection=connection,
         )
     return invitation
 
@@ -266,21 +263,15 @@ def invitation_send(
 def invitations_send(
     *, users: Iterable[User], sent_by: User, base_url: str
 ) -> tuple[int, list[str]]:
-    """Invite several people over one mail connection.
-
-    Returns how many were sent and the reasons for those that were not.
-    """
+    """Invite several people; return how many were sent and why the others were not."""
     sent, refused = 0, []
-    with get_connection() as connection:
-        for user in users:
-            try:
-                invitation_send(
-                    user=user, sent_by=sent_by, base_url=base_url, connection=connection
-                )
-            except InvitationRefused as exc:
-                refused.append(str(exc))
-            else:
-                sent += 1
+    for user in users:
+        try:
+            invitation_send(user=user, sent_by=sent_by, base_url=base_url)
+        except InvitationRefused as exc:
+            refused.append(str(exc))
+        else:
+            sent += 1
     return sent, refused
 
 
