@@ -28,6 +28,9 @@ env = environ.Env(
     PRAP_MAX_ROWS_PER_FILE=(int, 2_000_000),
     PRAP_CHUNK_ROWS=(int, 5_000),
     PRAP_STALE_LOCK_SECONDS=(int, 30 * 60),
+    PRAP_RETENTION_DAYS=(int, 30),
+    LOGIN_MAX_FAILURES=(int, 5),
+    LOGIN_LOCKOUT_SECONDS=(int, 15 * 60),
     INVITATION_EXPIRY_DAYS=(int, 7),
     ODATA_PAGE_SIZE=(int, 1_000),
     ODATA_MAX_PAGE_SIZE=(int, 5_000),
@@ -162,6 +165,8 @@ PRAP_MAX_COMPRESSION_RATIO = env("PRAP_MAX_COMPRESSION_RATIO")
 PRAP_MAX_ROWS_PER_FILE = env("PRAP_MAX_ROWS_PER_FILE")
 PRAP_CHUNK_ROWS = env("PRAP_CHUNK_ROWS")
 PRAP_STALE_LOCK_SECONDS = env("PRAP_STALE_LOCK_SECONDS")
+# Uploaded bundles and staged rows are purged after this many days (purge_batches).
+PRAP_RETENTION_DAYS = env("PRAP_RETENTION_DAYS")
 INVITATION_EXPIRY_DAYS = env("INVITATION_EXPIRY_DAYS")
 
 # Reporting: the OData feed pages server-side (a client may ask for smaller
@@ -180,6 +185,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+
+# Cache: per process by default. Several web processes must share one (CACHE_URL,
+# e.g. redis://host:6379/1), or the sign-in throttle counts each process apart.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# Sign-in throttle: after this many failures for one username or one address,
+# further attempts are refused for the lockout time.
+LOGIN_MAX_FAILURES = env("LOGIN_MAX_FAILURES")
+LOGIN_LOCKOUT_SECONDS = env("LOGIN_LOCKOUT_SECONDS")
 
 SESSION_COOKIE_AGE = env("SESSION_COOKIE_AGE")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

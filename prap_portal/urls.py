@@ -4,10 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from participants import views as participant_views
+from prap_portal.login import ThrottledAdminAuthenticationForm, ThrottledLoginView
+
+# The admin has its own sign-in page: it is throttled the same way.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", participant_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("imports/", include("imports.urls")),
