@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from participants import roles
+from participants.services import access_log_record
 from prap_portal.spreadsheet import csv_lines
 
 from . import selectors, services, tasks
 from .forms import ImportForm
 from .models import BatchStatus, ImportBatch
-
 
 
 def _require_importer(request: HttpRequest) -> None:
@@ -55,7 +55,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 def _too_large_message() -> str:
     limit = filesizeformat(settings.PRAP_MAX_UPLOAD_BYTES)
-    return f"The file is larger than {limit}, the most one upload may be. Split it into smaller zips."
+    return (
+        f"The file is larger than {limit}, the most one upload may be. Split it into smaller zips."
+    )
 
 
 @login_required
@@ -68,8 +70,15 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
         "only_rejected": only_rejected,
         "BatchStatus": BatchStatus,
     }
-    if batch.status in (BatchStatus.VALIDATED, BatchStatus.IMPORTED, BatchStatus.FAILED, BatchStatus.IMPORTING):
-        context["page"] = selectors.batch_rows_page(batch, only_rejected=only_rejected, page=request.GET.get("page"))
+    if batch.status in (
+        BatchStatus.VALIDATED,
+        BatchStatus.IMPORTED,
+        BatchStatus.FAILED,
+        BatchStatus.IMPORTING,
+    ):
+        context["page"] = selectors.batch_rows_page(
+            batch, only_rejected=only_rejected, page=request.GET.get("page")
+        )
         context["issue_counts"] = selectors.batch_issue_counts(batch)
         context["files"] = list(batch.files.all())
     return render(request, "imports/batch.html", context)
@@ -83,7 +92,9 @@ def progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def _progress_state(batch: ImportBatch) -> dict[str, object]:
-    elapsed = (timezone.now() - batch.phase_started_at).total_seconds() if batch.phase_started_at else 0
+    elapsed = (
+        (timezone.now() - batch.phase_started_at).total_seconds() if batch.phase_started_at else 0
+    )
     remaining = None
     if batch.progress_done and batch.progress_total > batch.progress_done:
         remaining = elapsed / batch.progress_done * (batch.progress_total - batch.progress_done)
@@ -120,20 +131,40 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = selectors.batch_for(request.user, pk)
-    return _csv_response(f"prap-import-{batch.pk}-errors.csv", selectors.ERROR_HEADER, selectors.batch_error_lines(batch))
+    access_log_record(
+        user=request.user,
+        participant=None,
+        action="export_errors",
+        detail=f"Import batch {batch.pk}",
+    )
+    return _csv_response(
+        f"prap-import-{batch.pk}-errors.csv",
+        selectors.ERROR_HEADER,
+        selectors.batch_error_lines(batch),
+    )
 
 
 @login_required
 @require_GET
 def successes_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = selectors.batch_for(request.user, pk)
+    access_log_record(
+        user=request.user,
+        participant=None,
+        action="export_successes",
+        detail=f"Import batch {batch.pk}",
+    )
     return _csv_response(
-        f"prap-import-{batch.pk}-imported.csv", selectors.SUCCESS_HEADER, selectors.batch_success_lines(batch)
+        f"prap-import-{batch.pk}-imported.csv",
+        selectors.SUCCESS_HEADER,
+        selectors.batch_success_lines(batch),
     )
 
 
 def _csv_response(filename: str, header: tuple[str, ...], lines: object) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_lines(header, lines), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(header, lines), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

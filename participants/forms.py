@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
 from participants.models import Kind
-from participants.selectors import DEFAULT_SORT, SORTS, email_in_use
+from participants.selectors import ACCESS_ACTIONS, DEFAULT_SORT, SORTS, email_in_use
 from participants.services import EMAIL_TAKEN
 
 
@@ -32,6 +32,32 @@ class ParticipantFilterForm(forms.Form):
     def __init__(self, *args: object, programmes: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["programme"].choices = [("", "All")] + [(p, p) for p in programmes]
+
+
+class AccessLogFilterForm(forms.Form):
+    user = forms.CharField(label="Staff member", required=False, max_length=150)
+    action = forms.ChoiceField(
+        label="What", required=False, choices=[("", "All"), *ACCESS_ACTIONS.items()]
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    participant = forms.CharField(
+        label="Participant",
+        required=False,
+        max_length=100,
+        help_text="National Insurance number or name",
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The From date must be on or before the To date.")
+        return cleaned
 
 
 class NoteForm(forms.Form):

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from imports.pipeline.columns import ADDITIONAL, COLUMNS, NINO, SECTIONS
 from participants import roles
 from participants.models import (
+    AccessLog,
     Invitation,
     Kind,
     Participant,
@@ -390,3 +391,68 @@ def invitations_for_user(*, user: User) -> list[Invitation]:
     return list(
         Invitation.objects.filter(user=user).select_related("created_by").order_by("created_at")
     )
+
+
+# --- The access log ----------------------------------------------------------
+
+# What each access-log action means, in the words Compliance QA reads.
+ACCESS_ACTIONS: dict[str, str] = {
+    "view_prap_details": "Viewed PRaP Details",
+    "view_prap_version": "Viewed a PRaP version",
+    "reveal_nino": "Revealed a National Insurance number",
+    "view_own_details": "Viewed their own details",
+    "export_errors": "Exported an import's errors",
+    "export_successes": "Exported an import's imported records",
+    "report_preview": "Previewed a report",
+    "report_export": "Exported a report",
+}
+
+
+def can_read_access_log(user: roles.User) -> bool:
+    return (
+        user.is_authenticated
+        and getattr(user, "kind", None) == Kind.STAFF
+        and user.has_perm(roles.PERM_VIEW_ACCESS_LOG)
+    )
+
+
+def access_log_list(
+    *,
+    user: str = "",
+    action: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    participant: str = "",
+) -> QuerySet[AccessLog]:
+    """Access-log entries, newest first, filtered by who looked, what, when and at whom.
+
+    ``user`` matches the username's start or a name; ``participant`` a NINO's
+    start or a name; dates are local days, both ends included.
+    """
+    entries = AccessLog.objects.select_related("user", "participant__user")
+    if user := " ".join(user.split()):
+        entries = entries.filter(
+            Q(user__username__istartswith=user)
+            | Q(user__first_name__istartswith=user)
+            | Q(user__last_name__istartswith=user)
+        )
+    if action:
+        entries = entries.filter(action=action)
+    if date_from:
+        entries = entries.filter(at__gte=_local_midnight(date_from))
+    if date_to:
+        entries = entries.filter(at__lt=_local_midnight(date_to + datetime.timedelta(days=1)))
+    if participant := " ".join(participant.split()):
+        prefix = nino_search_prefix(participant)
+        if prefix:
+            entries = entries.filter(participant__nino__startswith=prefix)
+        else:
+            entries = entries.filter(
+                Q(participant__user__first_name__istartswith=participant)
+                | Q(participant__user__last_name__istartswith=participant)
+            )
+    return entries.order_by("-at", "-id")
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))

@@ -11,6 +11,7 @@ urlpatterns = [
         name="participants-invite-batch",
     ),
     path("attention/", views.requires_attention, name="participants-attention"),
+    path("access-log/", views.access_log, name="participants-access-log"),
     path("me/", views.my_details, name="participants-me"),
     path(
         "invitation/<str:token>/",

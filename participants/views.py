@@ -12,7 +12,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from imports.models import ImportBatch
 from participants import roles, selectors, services
-from participants.forms import ChoosePasswordForm, EmailForm, NoteForm, ParticipantFilterForm
+from participants.forms import (
+    AccessLogFilterForm,
+    ChoosePasswordForm,
+    EmailForm,
+    NoteForm,
+    ParticipantFilterForm,
+)
 from participants.models import Kind, Participant, PrapVersion, VersionStatus
 
 PAGE_SIZE = 50
@@ -371,6 +377,37 @@ def requires_attention(request: HttpRequest) -> HttpResponse:
     )
     rows = selectors.requires_attention_rows(page.object_list)
     return render(request, "participants/attention.html", {"page": page, "rows": rows})
+
+
+# --- The access log ----------------------------------------------------------
+
+
+@login_required
+def access_log(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_read_access_log(request.user):
+        raise Http404
+    form = AccessLogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    entries = selectors.access_log_list(
+        user=filters.get("user", ""),
+        action=filters.get("action", ""),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+        participant=filters.get("participant", ""),
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "participants/access_log.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [(e, selectors.ACCESS_ACTIONS.get(e.action, e.action)) for e in page],
+            "query": query.urlencode(),
+        },
+    )
 
 
 # --- The learner's own details -----------------------------------------------
