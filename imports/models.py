@@ -36,6 +36,9 @@ class ImportBatch(models.Model):
     progress_done = models.PositiveBigIntegerField(default=0)
     progress_total = models.PositiveBigIntegerField(default=0)
     phase_started_at = models.DateTimeField(null=True, blank=True)
+    # Refreshed by running work; an import whose heartbeat stopped (its worker
+    # died) may be claimed again after the stale-lock timeout.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
 
     archive_errors = models.JSONField(default=list, blank=True)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import datetime
 import logging
+import traceback
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from participants.models import User
 
 from .models import BatchFile, BatchStatus, ImportBatch, RowStatus, StagedRow
+from .pipeline import bulk
 from .pipeline.archive import ArchiveLimits, ArchiveRefused, Bundle
 from .pipeline.bundle_checks import flag_duplicates
 from .pipeline.commit import commit_rows
@@ -85,6 +87,11 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
     Running it again on the same batch starts from scratch. An archive that is
     refused leaves the batch ``refused`` with nothing staged.
     """
+    if not batch.bundle:
+        # A refused upload is not kept, and retention removes old ones.
+        if batch.status != BatchStatus.REFUSED:
+            _fail(batch, "The uploaded file is no longer stored. Upload it again.")
+        return batch
     _set_progress(
         batch, status=BatchStatus.VALIDATING, phase="Checking the archive", done=0, total=0
     )
@@ -97,13 +104,15 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
         StagedRow.objects.filter(batch=batch).delete()
         BatchFile.objects.filter(batch=batch).delete()
         batch.archive_errors = [{"code": refusal.code, "message": refusal.message}]
+        # Nothing of a refused upload is kept.
+        batch.bundle.delete(save=False)
         batch.status = BatchStatus.REFUSED
         batch.phase = "Refused"
         batch.validated_at = timezone.now()
         batch.save()
         return batch
     except Exception as error:  # any fault must leave a retryable batch
-        logger.exception("Validation of batch %s failed", batch.pk)
+        logger.error("Validation of batch %s failed: %s", batch.pk, _where_it_failed(error))
         _fail(batch, f"Validation stopped unexpectedly ({type(error).__name__}). Try again.")
         raise
 
@@ -113,6 +122,7 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
         done=batch.progress_total,
         total=batch.progress_total,
     )
+    bulk.refresh_statistics(StagedRow)
     flag_duplicates(batch=batch)
     _count_rows(batch)
     batch.status = BatchStatus.VALIDATED
@@ -197,13 +207,13 @@ def batch_claim_commit(*, batch: ImportBatch, user: User) -> ImportBatch:
     """Mark a validated batch as importing, once: a second claim is refused.
 
     The claim is one conditional UPDATE, so two requests racing for the same
-    batch cannot both win. A batch left ``importing`` longer than the stale-lock
-    timeout (its worker died) may be claimed again.
+    batch cannot both win. A batch ``importing`` whose heartbeat stopped for
+    longer than the stale-lock timeout (its worker died) may be claimed again.
     """
     stale = timezone.now() - datetime.timedelta(seconds=settings.PRAP_STALE_LOCK_SECONDS)
     claimable = Q(
         status__in=[BatchStatus.VALIDATED, BatchStatus.FAILED], validated_at__isnull=False
-    ) | Q(status=BatchStatus.IMPORTING, phase_started_at__lt=stale)
+    ) | Q(status=BatchStatus.IMPORTING, heartbeat_at__lt=stale)
     claimed = (
         ImportBatch.objects.filter(claimable, pk=batch.pk)
         .exclude(committed_at__isnull=False)
@@ -213,6 +223,7 @@ def batch_claim_commit(*, batch: ImportBatch, user: User) -> ImportBatch:
             progress_done=0,
             progress_total=batch.accepted_count,
             phase_started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
             committed_by=user,
             failure_reason="",
         )
@@ -257,24 +268,46 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 batch.progress_done = batch.progress_total
                 batch.save()
             return batch
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as error:
+            if isinstance(error, OperationalError) and not _is_deadlock(error):
+                _fail_unexpectedly(batch, error)
+                raise
+            # Another import created the same people at the same moment; the
+            # transaction rolled back whole, and the re-check now sees the winner.
             logger.warning(
                 "Commit of batch %s met a concurrent import (attempt %s)", batch.pk, attempt
             )
-            StagedRow.objects.filter(batch=batch).update(result="", result_username="")
             if attempt == _COMMIT_ATTEMPTS:
                 _fail(batch, "Another import created the same people at the same time. Try again.")
                 raise CommitRefused(batch.failure_reason) from None
         except CommitRefused:
             raise
         except Exception as error:
-            logger.exception("Commit of batch %s failed", batch.pk)
-            _fail(
-                batch,
-                f"The import stopped unexpectedly ({type(error).__name__}); nothing was written. Try again.",
-            )
+            _fail_unexpectedly(batch, error)
             raise
     return batch
+
+
+def _where_it_failed(error: Exception) -> str:
+    """The kind of error and where it happened, without its text.
+
+    A database error's text can quote a row of personal data; the frames of the
+    traceback can't, so they are logged and the message is not.
+    """
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return f"{type(error).__name__}\n{frames}"
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "pgcode", None) in ("40P01", "40001")
+
+
+def _fail_unexpectedly(batch: ImportBatch, error: Exception) -> None:
+    logger.error("Commit of batch %s failed: %s", batch.pk, _where_it_failed(error))
+    _fail(
+        batch,
+        f"The import stopped unexpectedly ({type(error).__name__}); nothing was written. Try again.",
+    )
 
 
 def _progress_outside_transaction(batch: ImportBatch) -> Callable[[int], None]:
@@ -290,7 +323,7 @@ def _progress_outside_transaction(batch: ImportBatch) -> Callable[[int], None]:
             return
         try:
             ImportBatch.objects.using(alias).filter(pk=batch.pk).update(
-                progress_done=batch.progress_done
+                progress_done=batch.progress_done, heartbeat_at=timezone.now()
             )
         except Exception:  # noqa: BLE001 - progress is best effort; the import goes on
             logger.debug("Progress of batch %s not written", batch.pk)
@@ -316,6 +349,7 @@ def _set_progress(
         batch.progress_done = changes["progress_done"] = done
     if total is not None:
         batch.progress_total = changes["progress_total"] = total
+    batch.heartbeat_at = changes["heartbeat_at"] = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(**changes)
 
 

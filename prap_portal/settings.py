@@ -26,7 +26,7 @@ env = environ.Env(
     PRAP_MAX_ENTRIES=(int, 10_000),
     PRAP_MAX_COMPRESSION_RATIO=(int, 200),
     PRAP_MAX_ROWS_PER_FILE=(int, 2_000_000),
-    PRAP_CHUNK_ROWS=(int, 5_000),
+    PRAP_CHUNK_ROWS=(int, 10_000),
     PRAP_STALE_LOCK_SECONDS=(int, 30 * 60),
     PRAP_RETENTION_DAYS=(int, 30),
     LOGIN_MAX_FAILURES=(int, 5),
@@ -39,7 +39,9 @@ env = environ.Env(
 )
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+SECRET_KEY = env(
+    "SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789"
+)
 DEBUG = env("DEBUG")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
@@ -57,6 +59,9 @@ INSTALLED_APPS = [
     "imports",
     "reporting",
 ]
+if env.bool("PRAP_BENCH", default=False):
+    # The benchmarks' flat comparison table (bench/models.py); never in the product.
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -99,7 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several writers (web, inline tasks) share one file: wait rather than fail.
     # IMMEDIATE: a transaction takes the write lock when it starts, so bulk
     # writes can number their rows themselves (imports.pipeline.bulk).
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+    )
 
 AUTH_USER_MODEL = "participants.User"
 LOGIN_URL = "login"
@@ -135,6 +142,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
 
 # Mail: console by default, SMTP (or any backend) through EMAIL_URL.
 def _mailer(url: str) -> dict[str, object]:
@@ -179,7 +187,8 @@ REPORT_EXPORT_CHUNK_SIZE = env("REPORT_EXPORT_CHUNK_SIZE")
 # Background work: Celery when a broker is configured, otherwise inline.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Inline work that fails leaves its batch failed with the reason; the page shows it.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

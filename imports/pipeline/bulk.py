@@ -81,6 +81,22 @@ def insert_rows(
             )
 
 
+def skip_commit_flush() -> None:
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
+
+    For staged rows only: a crash can lose the last moments of a validation, never
+    corrupt it, and validating the batch again rebuilds everything staged.
+    """
+    if is_postgresql():
+        execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def refresh_statistics(model: type[Model]) -> None:
+    """Let the planner see the rows just written, before the queries that read them."""
+    if is_postgresql():
+        execute(f"ANALYZE {table(model)}")
+
+
 def execute(sql: str, params: Sequence[object] = ()) -> int:
     """Run one statement; return the number of rows it touched."""
     with connection.cursor() as cursor:

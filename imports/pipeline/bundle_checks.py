@@ -34,16 +34,24 @@ def flag_duplicates(*, batch: ImportBatch) -> int:
 def _rows_sharing(
     batch: ImportBatch, key: str, distinct: str | None = None
 ) -> dict[str, list[tuple[int, str, str]]]:
-    """Rows whose ``key`` value appears more than once (or with several ``distinct`` values)."""
+    """Rows whose ``key`` value appears more than once (or with several ``distinct`` values).
+
+    The shared values are read first, so the rows are then found by a plain
+    list: a grouped subquery can be planned as a nested loop on a table whose
+    statistics do not know this batch yet.
+    """
     rows = StagedRow.objects.filter(batch=batch).exclude(**{key: ""})
     counted = rows.values(key).annotate(n=Count(distinct or "id", distinct=bool(distinct)))
-    shared = counted.filter(n__gt=1).values(key)
+    shared = list(counted.filter(n__gt=1).values_list(key, flat=True))
     groups: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
-    for row_id, value, po_number, nino in (
+    if not shared:
+        return groups
+    found = (
         rows.filter(**{f"{key}__in": shared})
         .order_by("id")
         .values_list("id", key, "po_number", "nino")
-    ):
+    )
+    for row_id, value, po_number, nino in found:
         groups[value].append((row_id, po_number, nino))
     return groups
 

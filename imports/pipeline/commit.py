@@ -226,34 +226,44 @@ def _store_versions(batch: ImportBatch, now: object) -> None:
 
 
 def _record_results(batch: ImportBatch) -> None:
-    """Each imported row's result, person and username, in one pass over the batch."""
+    """Each imported row's result, person and username, in one pass over the batch.
+
+    Rows that update or are unchanged carry their person from matching; a row
+    that created one finds it by NINO. An updated person's newest version is
+    the one this batch just stored.
+    """
     where, params = _to_import("", (RowAction.CREATE, RowAction.UPDATE, RowAction.UNCHANGED))
     params[0] = batch.pk
     staged = bulk.table(StagedRow)
-    person = (
+    matched = f"{staged}.{_c('matched_participant')}"
+    created_person = (
         f"(SELECT p.id FROM {bulk.table(Participant)} p "
         f"WHERE p.{bulk.column(Participant, 'nino')} = {staged}.{_c('nino')})"
     )
-    version_status = (
+    newest_status = (
         f"(SELECT v.{bulk.column(PrapVersion, 'status')} FROM {bulk.table(PrapVersion)} v "
-        f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {person} "
-        f"AND v.{bulk.column(PrapVersion, 'batch')} = %s)"
+        f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {matched} "
+        f"ORDER BY v.{bulk.column(PrapVersion, 'number')} DESC LIMIT 1)"
     )
     username = (
         f"(SELECT u.{bulk.column(User, 'username')} FROM {bulk.table(User)} u "
         f"JOIN {bulk.table(Participant)} p ON p.{bulk.column(Participant, 'user')} = u.id "
-        f"WHERE p.{bulk.column(Participant, 'nino')} = {staged}.{_c('nino')})"
+        f"WHERE p.id = {matched})"
     )
     bulk.execute(
         f"UPDATE {staged} SET "
         f"{_c('result')} = CASE {_c('action')} WHEN %s THEN %s WHEN %s THEN %s "
-        f"ELSE CASE {version_status} WHEN %s THEN %s ELSE %s END END, "
-        f"{_c('matched_participant')} = {person}, "
-        f"{_c('result_username')} = {username} "
+        f"ELSE CASE {newest_status} WHEN %s THEN %s ELSE %s END END, "
+        f"{_c('matched_participant')} = CASE {_c('action')} WHEN %s THEN {created_person} "
+        f"ELSE {matched} END, "
+        f"{_c('result_username')} = CASE {_c('action')} WHEN %s THEN {_c('result_username')} "
+        f"ELSE {username} END "
         f"WHERE {where}",
         [
             RowAction.CREATE, RowResult.CREATED, RowAction.UNCHANGED, RowResult.UNCHANGED,
-            batch.pk, VersionStatus.PENDING, RowResult.PENDING, RowResult.APPLIED,
+            VersionStatus.PENDING, RowResult.PENDING, RowResult.APPLIED,
+            RowAction.CREATE,
+            RowAction.CREATE,
             *params,
         ],
     )  # fmt: skip

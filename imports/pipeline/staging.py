@@ -75,6 +75,7 @@ def _stage_chunk(
         row_issues.append([_shape_issue(record, len(csv_file.headers))])
 
     with transaction.atomic():
+        bulk.skip_commit_flush()
         ids = bulk.allocate_ids(StagedRow, len(rows))
         for row, row_id in zip(rows, ids, strict=True):
             row[0] = row_id

@@ -151,13 +151,6 @@ def test_two_batches_creating_the_same_people_at_once_never_duplicate_anyone(imp
             assert not PrapVersion.objects.filter(batch=batch).exists()
 
 
-@pytest.mark.xfail(
-    reason="After an IntegrityError, batch_commit clears result_username on every staged row, but "
-    "the commit takes each new person's username from it: every retry then inserts empty "
-    "usernames and the batch fails for good.",
-    raises=AssertionError,
-    strict=True,
-)
 def test_a_commit_meeting_a_person_created_meanwhile_reports_the_conflict(importer_t):
     """Deterministic form of the race: the person is created while the commit waits on them."""
     batch = validated(importer_t, bundle_of(row(1), row(2), row(3)))
@@ -203,11 +196,6 @@ def test_a_commit_meeting_a_person_created_meanwhile_reports_the_conflict(import
     assert Participant.objects.filter(nino="QQ000002C").count() == 1
 
 
-@pytest.mark.xfail(
-    reason="Two commits inserting the same users in different orders can deadlock in PostgreSQL; "
-    "batch_commit retries IntegrityError only, so the loser fails instead of reporting conflicts.",
-    strict=False,
-)
 def test_two_batches_creating_the_same_people_at_once_both_finish_reporting_conflicts(importer_t):
     first, second = _two_batches_of_the_same_people(importer_t)
     outcomes = race(claim_and_commit(first.pk, importer_t), claim_and_commit(second.pk, importer_t))
@@ -329,12 +317,12 @@ def test_a_batch_left_importing_may_be_claimed_again_only_after_the_stale_timeou
     with pytest.raises(services.CommitRefused, match=r"^This batch is already being imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        phase_started_at=timezone.now() - datetime.timedelta(seconds=590)
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=590)
     )
     with pytest.raises(services.CommitRefused, match=r"^This batch is already being imported\.$"):
         services.batch_claim_commit(batch=batch, user=importer_t)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        phase_started_at=timezone.now() - datetime.timedelta(seconds=601)
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=601)
     )
     batch = services.batch_commit(batch=services.batch_claim_commit(batch=batch, user=importer_t))
     assert (batch.status, batch.created_count) == (BatchStatus.IMPORTED, 2)
@@ -394,7 +382,7 @@ def test_a_worker_process_killed_mid_commit_leaves_nothing_and_the_batch_is_retr
         services.batch_claim_commit(batch=batch, user=importer_t)
 
     ImportBatch.objects.filter(pk=batch.pk).update(
-        phase_started_at=timezone.now() - datetime.timedelta(seconds=601)
+        heartbeat_at=timezone.now() - datetime.timedelta(seconds=601)
     )
     batch = services.batch_commit(batch=services.batch_claim_commit(batch=batch, user=importer_t))
     assert (batch.status, batch.created_count) == (BatchStatus.IMPORTED, 300)

@@ -596,8 +596,9 @@ def test_a_refused_archive_leaves_no_temporary_file(
     batch = ImportBatch.objects.get()
     assert batch.status == BatchStatus.REFUSED
     assert files_under(private_tempdir) == set()
-    # Only the stored bundle itself remains, for the report, until retention purges it.
-    assert files_under(media) == {batch.bundle.path}
+    # Nothing of a refused upload is kept, not even the zip itself.
+    assert not batch.bundle
+    assert files_under(media) == set()
 
 
 def test_a_validated_upload_leaves_no_temporary_file(client_of_importer, private_tempdir):

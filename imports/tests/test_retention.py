@@ -93,12 +93,11 @@ def test_it_takes_now_and_the_age_as_given(validate):
     assert batch.purged_at is not None
 
 
-def test_a_refused_batch_loses_its_stored_upload(validate):
+def test_a_refused_batch_keeps_no_upload_and_purging_keeps_its_summary(validate):
     batch = validate(b"not a zip at all")
-    path = batch.bundle.path
+    assert not batch.bundle
     aged(batch, 31)
     assert batches_purge(older_than=datetime.timedelta(days=30)) == 1
-    assert not os.path.exists(path)
     batch.refresh_from_db()
     assert batch.archive_errors[0]["code"] == "archive.not_zip"
 

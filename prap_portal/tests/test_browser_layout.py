@@ -22,7 +22,14 @@ pytestmark = [
 NAVIGATION = {
     "ivy": ["Home", "Participants", "Import PRaP files", "Import history"],
     "sam": ["Home", "Participants", "Requires attention 1 person", "Reports", "OData feed"],
-    "cora": ["Home", "Participants", "Requires attention 1 person", "Reports", "OData feed"],
+    "cora": [
+        "Home",
+        "Participants",
+        "Requires attention 1 person",
+        "Access log",
+        "Reports",
+        "OData feed",
+    ],
     "vic": ["Home", "Participants", "Requires attention 1 person"],
     "otto": ["Home"],
     "lena@example.com": ["My details"],
