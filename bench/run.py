@@ -129,8 +129,8 @@ def main() -> None:
         for mode in ("dry-run-then-import", "use_bulk"):
             die = _step("die", str(new), mode, str(die_rows))
             scaled = die["seconds"] * size / die_rows
-            note = "" if die_rows == size else f" (measured on {die_rows:,} rows, scaled linearly)"
-            table.append(_row(size, f"django-import-export {mode}{note}", die_rows, die))
+            note = "" if die_rows == size else f" on {die_rows:,} rows; grows linearly"
+            table.append(_row(die_rows, f"django-import-export {mode}{note}", die_rows, die))
             table.append(
                 ("", f"django-import-export {mode} / our cycle = {scaled / ours:.1f}x", "", "", "")
             )

@@ -7,6 +7,7 @@ large the bundle: only the duplicated keys ever reach Python.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.db.models import Count
 
@@ -57,59 +58,64 @@ def _rows_sharing(
 
 
 def _po_number_duplicates(batch: ImportBatch) -> list[RowIssue]:
-    issues = []
-    for po_number, rows in _rows_sharing(batch, "po_number").items():
-        for row_id, _, _ in rows:
-            issues.append(
-                RowIssue(
-                    batch=batch,
-                    row_id=row_id,
-                    severity=RowIssue.Severity.ERROR,
-                    code="po_number.duplicate",
-                    column="PO Number",
-                    message=f"PO number {po_number} appears {len(rows)} times in this bundle; "
-                    "every copy is rejected.",
-                )
-            )
-    return issues
+    return _issues(
+        batch,
+        _rows_sharing(batch, "po_number"),
+        "po_number.duplicate",
+        "PO Number",
+        lambda po_number, rows, row_id: (
+            f"PO number {po_number} appears {len(rows)} times in "
+            "this bundle; every copy is rejected."
+        ),
+    )
 
 
 def _nino_duplicates(batch: ImportBatch) -> list[RowIssue]:
-    issues = []
-    for rows in _rows_sharing(batch, "nino").values():
-        for row_id, _, _ in rows:
-            others = _other_po_numbers(rows, row_id)
-            issues.append(
-                RowIssue(
-                    batch=batch,
-                    row_id=row_id,
-                    severity=RowIssue.Severity.ERROR,
-                    code="nino.duplicate",
-                    column="National Insurance Number",
-                    message="This National Insurance number is also on PO number "
-                    f"{others}; every such row is rejected.",
-                )
-            )
-    return issues
+    return _issues(
+        batch,
+        _rows_sharing(batch, "nino"),
+        "nino.duplicate",
+        "National Insurance Number",
+        lambda _, rows, row_id: (
+            "This National Insurance number is also on PO number "
+            f"{_other_po_numbers(rows, row_id)}; every such row is rejected."
+        ),
+    )
 
 
 def _email_duplicates(batch: ImportBatch) -> list[RowIssue]:
-    issues = []
-    for rows in _rows_sharing(batch, "email", distinct="nino").values():
-        for row_id, _, _ in rows:
-            others = _other_po_numbers(rows, row_id)
-            issues.append(
-                RowIssue(
-                    batch=batch,
-                    row_id=row_id,
-                    severity=RowIssue.Severity.ERROR,
-                    code="email.duplicate",
-                    column="Email Address",
-                    message=f"This email is also on PO number {others} with a different "
-                    "National Insurance number.",
-                )
-            )
-    return issues
+    return _issues(
+        batch,
+        _rows_sharing(batch, "email", distinct="nino"),
+        "email.duplicate",
+        "Email Address",
+        lambda _, rows, row_id: (
+            f"This email is also on PO number {_other_po_numbers(rows, row_id)} "
+            "with a different National Insurance number."
+        ),
+    )
+
+
+def _issues(
+    batch: ImportBatch,
+    groups: dict[str, list[tuple[int, str, str]]],
+    code: str,
+    column: str,
+    message: Callable[[str, list[tuple[int, str, str]], int], str],
+) -> list[RowIssue]:
+    """An error on every row of every group, its message told the group and the row."""
+    return [
+        RowIssue(
+            batch=batch,
+            row_id=row_id,
+            severity=RowIssue.Severity.ERROR,
+            code=code,
+            column=column,
+            message=message(value, rows, row_id),
+        )
+        for value, rows in groups.items()
+        for row_id, _, _ in rows
+    ]
 
 
 def _other_po_numbers(rows: list[tuple[int, str, str]], row_id: int) -> str:
