@@ -18,7 +18,7 @@ from django.db import IntegrityError, OperationalError, connections, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from participants.models import User
+from participants.models import Participant, PrapVersion, User
 
 from .models import BatchFile, BatchStatus, ImportBatch, RowStatus, StagedRow
 from .pipeline import bulk
@@ -267,6 +267,9 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 batch.committed_at = timezone.now()
                 batch.progress_done = batch.progress_total
                 batch.save()
+            # The tables just grew in bulk; let later look-ups plan with that known.
+            for model in (User, Participant, PrapVersion):
+                bulk.refresh_statistics(model)
             return batch
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not _is_deadlock(error):

@@ -97,6 +97,12 @@ def refresh_statistics(model: type[Model]) -> None:
         execute(f"ANALYZE {table(model)}")
 
 
+def fetch(sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def execute(sql: str, params: Sequence[object] = ()) -> int:
     """Run one statement; return the number of rows it touched."""
     with connection.cursor() as cursor:

@@ -27,6 +27,8 @@ from django.db.models.functions import Lower, Upper
 from imports.models import RowAction
 from participants.models import Participant, PrapVersion, User, VersionStatus
 
+from . import bulk
+
 NINO_COLUMN = "National Insurance Number"
 EMAIL_COLUMN = "Email Address"
 
@@ -71,15 +73,10 @@ class _Owner:
 
 
 def decide(rows: Sequence[RowKey], *, options: MatchOptions) -> list[Decision]:
-    """Decide create, update, unchanged or an error for each row: three queries in all."""
+    """Decide create, update, unchanged or an error for each row: three look-ups in all."""
     ninos = {row.nino for row in rows if row.nino}
     emails = {row.email for row in rows if row.email}
-    by_nino = {
-        nino: (pid, user_id)
-        for pid, user_id, nino in Participant.objects.filter(nino__in=ninos).values_list(
-            "id", "user_id", "nino"
-        )
-    }
+    by_nino = {nino: (pid, user_id) for pid, user_id, nino in _participants_by_nino(ninos)}
     owners = _email_owners(emails)
     matched_ids = {pid for pid, _ in by_nino.values()} | {
         owner.participant_id for owner in owners.values() if owner.participant_id
@@ -172,31 +169,74 @@ def _email_taken(email: str) -> Decision:
     )
 
 
+# On PostgreSQL each look-up joins the chunk's keys, passed as one array, to the
+# indexed column: one index probe a key, where a long IN list is read as a scan
+# of the whole table. SQLite takes the ORM's IN lists.
+
+
+def _participants_by_nino(ninos: set[str]) -> list[tuple[int, int, str]]:
+    if not ninos:
+        return []
+    if bulk.is_postgresql():
+        p = bulk.table(Participant)
+        return bulk.fetch(
+            f"SELECT p.id, p.user_id, p.nino FROM unnest(%s::text[]) AS k(nino) "
+            f"JOIN {p} p ON p.nino = k.nino",
+            [list(ninos)],
+        )
+    return list(Participant.objects.filter(nino__in=ninos).values_list("id", "user_id", "nino"))
+
+
 def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
     """Users whose email or username is one of these (lower case), with their participant."""
     emails = set(emails)
     if not emails:
         return {}
     owners: dict[str, _Owner] = {}
-    # Lower(email) and Upper(username) are the expressions the user table indexes.
-    found = (
-        User.objects.annotate(email_ci=Lower("email"), username_ci=Upper("username"))
-        .filter(Q(email_ci__in=emails) | Q(username_ci__in=[e.upper() for e in emails]))
-        .values_list("id", "email_ci", "username", "participant__id")
-    )
-    for user_id, email_ci, username, participant_id in found:
+    for user_id, email_ci, username, participant_id in _users_by_email(emails):
         for key in (email_ci, username.lower()):
             if key in emails:
                 owners.setdefault(key, _Owner(user_id, participant_id))
     return owners
 
 
+def _users_by_email(emails: set[str]) -> list[tuple[int, str, str, int | None]]:
+    # Lower(email) and Upper(username) are the expressions the user table indexes.
+    if bulk.is_postgresql():
+        u, p = bulk.table(User), bulk.table(Participant)
+        select = "SELECT u.id, lower(u.email), u.username, p.id FROM unnest(%s::text[]) AS k(e) "
+        person = f"LEFT JOIN {p} p ON p.user_id = u.id"
+        return bulk.fetch(
+            f"{select} JOIN {u} u ON lower(u.email) = k.e {person} UNION "
+            f"{select} JOIN {u} u ON upper(u.username) = k.e {person}",
+            [list(emails), [e.upper() for e in emails]],
+        )
+    return list(
+        User.objects.annotate(email_ci=Lower("email"), username_ci=Upper("username"))
+        .filter(Q(email_ci__in=emails) | Q(username_ci__in=[e.upper() for e in emails]))
+        .values_list("id", "email_ci", "username", "participant__id")
+    )
+
+
+def _versions_of(participant_ids: set[int]) -> list[tuple[int, int, str, str]]:
+    if bulk.is_postgresql():
+        v = bulk.table(PrapVersion)
+        return bulk.fetch(
+            f"SELECT v.participant_id, v.number, v.status, v.data_hash "
+            f"FROM unnest(%s::bigint[]) AS k(id) JOIN {v} v ON v.participant_id = k.id",
+            [list(participant_ids)],
+        )
+    return list(
+        PrapVersion.objects.filter(participant_id__in=participant_ids).values_list(
+            "participant_id", "number", "status", "data_hash"
+        )
+    )
+
+
 def _current_hashes(participant_ids: set[int]) -> dict[int, set[str] | None]:
     """Per participant, the digests that count as unchanged; None when they have no data."""
     versions: dict[int, list[tuple[int, str, str]]] = {}
-    for pid, number, status, data_hash in PrapVersion.objects.filter(
-        participant_id__in=participant_ids
-    ).values_list("participant_id", "number", "status", "data_hash"):
+    for pid, number, status, data_hash in _versions_of(participant_ids) if participant_ids else []:
         versions.setdefault(pid, []).append((number, status, data_hash))
     hashes: dict[int, set[str] | None] = {}
     for pid in participant_ids:
