@@ -4,6 +4,7 @@ Each measured step runs in its own process so its peak memory (max RSS) is its
 own. Every size starts from an empty database. For each size:
 
 - validate and commit a bundle of new people (2% faulty rows),
+- read one page of the OData feed with a ``$filter`` over everyone imported,
 - validate and commit the same bundle again (every row unchanged),
 - validate and commit a bundle of the same people with changed data (pending versions),
 
@@ -119,6 +120,10 @@ def main() -> None:
             for phase, measured in (("validate", validate), ("commit", commit)):
                 table.append(_row(size, f"{label}: {phase}", size, measured))
         ours = results["new people"][0]["seconds"] + results["new people"][1]["seconds"]
+        feed = _step("odata", str(size))
+        table.append(
+            _row(size, f"OData feed: one page of {feed['rows']:,} with $filter", feed["rows"], feed)
+        )
         copy = _step("copy", str(new))
         table.append(_row(size, "raw COPY into one table", size, copy))
         table.append(
