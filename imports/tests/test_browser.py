@@ -18,7 +18,7 @@ from .bundles import bundle_of, row
 pytestmark = [
     pytest.mark.browser,
     needs_chromium,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 DROP_FILE = """

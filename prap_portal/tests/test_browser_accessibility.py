@@ -23,7 +23,7 @@ pytestmark = [
     pytest.mark.browser,
     needs_chromium,
     needs_axe,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

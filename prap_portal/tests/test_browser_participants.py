@@ -18,7 +18,7 @@ from participants.tests.factories import add_version
 pytestmark = [
     pytest.mark.browser,
     needs_chromium,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 NEW_PASSWORD = "a-long-new-password-2024"

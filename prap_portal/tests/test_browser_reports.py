@@ -18,7 +18,7 @@ from participants import roles
 pytestmark = [
     pytest.mark.browser,
     needs_chromium,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

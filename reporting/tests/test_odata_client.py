@@ -17,7 +17,7 @@ from participants.models import User
 from reporting import services
 from reporting.tests.factories import bulk_participants
 
-live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+live = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
