@@ -1,33 +1,14 @@
-"""Streaming report exports: CSV row by row, XLSX through a temporary file."""
+"""Streaming report exports: CSV row by row (``csv_lines``), XLSX through a temporary file."""
 
 from __future__ import annotations
 
-import csv
 import datetime
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from openpyxl import Workbook
 
-from reporting.csv_safety import safe_cell, safe_text
-
-
-class _Echo:
-    """A file-like object whose write returns the text, for csv.writer to stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(headers: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
-    """The CSV text of a report, one line at a time, every cell neutralised.
-
-    Starts with a byte-order mark so Excel opens the UTF-8 file correctly.
-    """
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow([safe_cell(h) for h in headers])
-    for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row])
+from prap_portal.spreadsheet import csv_lines, safe_text
 
 
 def _xlsx_value(value: object) -> object:
@@ -55,3 +36,6 @@ def xlsx_file(headers: list[str], rows: Iterable[list[object]]) -> tempfile._Tem
     workbook.save(handle)
     handle.seek(0)
     return handle
+
+
+__all__ = ["csv_lines", "xlsx_file"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import (
@@ -83,15 +85,11 @@ def _file_name(extension: str) -> str:
     return f"prap-report-{timezone.localtime():%Y%m%d-%H%M}.{extension}"
 
 
-@require_GET
-@login_required
-@permission_required(PERM_BUILD, raise_exception=True)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def _export_rows(request: HttpRequest) -> tuple[list[str], Iterable[list[object]]] | None:
+    """The report's column labels and streamed rows, logged as an export; None if invalid."""
     form = ReportForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(
-            "The report's filters are not valid.", status=400, content_type="text/plain"
-        )
+        return None
     definition = form.definition()
     columns = definition.columns
     rows = selectors.report_rows(
@@ -102,9 +100,23 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     services.access_log_record(
         user=request.user, action="report_export", detail=request.get_full_path()
     )
-    response = StreamingHttpResponse(
-        csv_lines([c.label for c in columns], rows), content_type="text/csv; charset=utf-8"
+    return [c.label for c in columns], rows
+
+
+def _invalid_filters() -> HttpResponse:
+    return HttpResponse(
+        "The report's filters are not valid.", status=400, content_type="text/plain"
     )
+
+
+@require_GET
+@login_required
+@permission_required(PERM_BUILD, raise_exception=True)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    export = _export_rows(request)
+    if export is None:
+        return _invalid_filters()
+    response = StreamingHttpResponse(csv_lines(*export), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_file_name("csv")}"'
     return response
 
@@ -113,24 +125,11 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(PERM_BUILD, raise_exception=True)
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    form = ReportForm(request.GET)
-    if not form.is_valid():
-        return HttpResponse(
-            "The report's filters are not valid.", status=400, content_type="text/plain"
-        )
-    definition = form.definition()
-    columns = definition.columns
-    rows = selectors.report_rows(
-        queryset=selectors.report_queryset(definition=definition),
-        columns=columns,
-        reveal_nino=roles.can_reveal_nino(request.user),
-    )
-    services.access_log_record(
-        user=request.user, action="report_export", detail=request.get_full_path()
-    )
-    handle = xlsx_file([c.label for c in columns], rows)
+    export = _export_rows(request)
+    if export is None:
+        return _invalid_filters()
     return FileResponse(
-        handle,
+        xlsx_file(*export),
         as_attachment=True,
         filename=_file_name("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

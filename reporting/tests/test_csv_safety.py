@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from reporting.csv_safety import safe_cell
+from prap_portal.spreadsheet import safe_cell
 
 
 @pytest.mark.parametrize(
