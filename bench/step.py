@@ -142,11 +142,11 @@ def die(bundle: str, mode: str, rows: str) -> dict[str, object]:
     }
 
 
-def odata(people: str) -> dict[str, object]:
+def odata() -> dict[str, object]:
     """One page of the OData feed with a $filter, over everyone imported so far."""
     from reporting.bench import bench_odata_page, bench_odata_setup
 
-    feed = bench_odata_setup(participants=int(people))
+    feed = bench_odata_setup(participants=0)  # the people are the ones just imported
     feed.path = (
         "/odata/Participants?$filter=Programme eq 'Restart Scheme' and ReferralDate ge 2025-01-01"
         "&$select=Id,FirstName,LastName,NationalInsuranceNumber,Programme,ReferralDate,Town"
