@@ -13,7 +13,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from .models import BatchFile, BatchStatus, ImportBatch, RowIssue, StagedRow
+from .models import BatchStatus, ImportBatch
+from .pipeline import bulk
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,7 @@ def _purge_one(batch_id: int) -> bool:
         )
         if batch is None:
             return False
-        RowIssue.objects.filter(batch=batch).delete()
-        StagedRow.objects.filter(batch=batch).delete()
-        BatchFile.objects.filter(batch=batch).delete()
+        bulk.delete_staged(batch.pk)
         stored = batch.bundle.name
         batch.bundle = ""
         batch.purged_at = timezone.now()

@@ -95,14 +95,12 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
     _set_progress(
         batch, status=BatchStatus.VALIDATING, phase="Checking the archive", done=0, total=0
     )
-    StagedRow.objects.filter(batch=batch).delete()
-    BatchFile.objects.filter(batch=batch).delete()
+    bulk.delete_staged(batch.pk)
     try:
         with Bundle.open(batch.bundle.path, limits=archive_limits()) as bundle:
             _stage_bundle(batch, bundle)
     except ArchiveRefused as refusal:
-        StagedRow.objects.filter(batch=batch).delete()
-        BatchFile.objects.filter(batch=batch).delete()
+        bulk.delete_staged(batch.pk)
         batch.archive_errors = [{"code": refusal.code, "message": refusal.message}]
         # Nothing of a refused upload is kept.
         batch.bundle.delete(save=False)
