@@ -6,7 +6,9 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import PASSWORD
@@ -160,3 +162,17 @@ def test_commit_is_not_found_for_users_without_create_users(importer, outsider):
 def test_anonymous_users_are_sent_to_sign_in(db):
     response = Client().get(reverse("imports-upload"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_the_report_runs_the_same_number_of_queries_however_many_rows(importer):
+    client = signed_in(importer)
+    counts = []
+    for size in (3, 120):
+        post_bundle(
+            client, bundle_of(*(row(n, Last_Name="") for n in range(size))), create_new=True
+        )
+        batch = ImportBatch.objects.latest("id")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("imports-batch", args=[batch.pk])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
