@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -131,41 +133,38 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = selectors.batch_for(request.user, pk)
-    access_log_record(
-        user=request.user,
-        participant=None,
-        action="export_errors",
-        detail=f"Import batch {batch.pk}",
-    )
-    return _csv_response(
-        f"prap-import-{batch.pk}-errors.csv",
-        selectors.ERROR_HEADER,
+    return _logged_csv(
+        request, batch, "export_errors", "errors", selectors.ERROR_HEADER,
         selectors.batch_error_lines(batch),
-    )
+    )  # fmt: skip
 
 
 @login_required
 @require_GET
 def successes_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = selectors.batch_for(request.user, pk)
-    access_log_record(
-        user=request.user,
-        participant=None,
-        action="export_successes",
-        detail=f"Import batch {batch.pk}",
-    )
-    return _csv_response(
-        f"prap-import-{batch.pk}-imported.csv",
-        selectors.SUCCESS_HEADER,
+    return _logged_csv(
+        request, batch, "export_successes", "imported", selectors.SUCCESS_HEADER,
         selectors.batch_success_lines(batch),
+    )  # fmt: skip
+
+
+def _logged_csv(
+    request: HttpRequest,
+    batch: ImportBatch,
+    action: str,
+    suffix: str,
+    header: tuple[str, ...],
+    lines: Iterable[Iterable[object]],
+) -> StreamingHttpResponse:
+    """A batch's CSV download, recorded in the access log."""
+    access_log_record(
+        user=request.user, participant=None, action=action, detail=f"Import batch {batch.pk}"
     )
-
-
-def _csv_response(filename: str, header: tuple[str, ...], lines: object) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_lines(header, lines), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = f'attachment; filename="prap-import-{batch.pk}-{suffix}.csv"'
     return response
 
 

@@ -411,7 +411,8 @@ def test_it_refuses_an_entry_not_named_csv(name: str) -> None:
     )
 
 
-def _xlsx() -> bytes:
+def xlsx_bytes() -> bytes:
+    """A minimal Excel workbook: a zip of XML parts."""
     return zip_of(
         {
             "[Content_Types].xml": "<Types/>" * 50,
@@ -426,7 +427,7 @@ def _xlsx() -> bytes:
     [
         pytest.param(PNG, "an image", id="png"),
         pytest.param(PDF, "a PDF document", id="pdf"),
-        pytest.param(_xlsx(), "an Excel workbook", id="xlsx"),
+        pytest.param(xlsx_bytes(), "an Excel workbook", id="xlsx"),
         pytest.param(bytes(i * 97 % 256 for i in range(2048)), "binary data", id="binary"),
         pytest.param(
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2040),

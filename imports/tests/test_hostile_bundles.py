@@ -29,6 +29,7 @@ from .test_archive import (
     REMAKE,
     entry,
     patch_central,
+    xlsx_bytes,
     zip_of,
 )
 from .test_views import signed_in
@@ -184,21 +185,11 @@ def test_nested_archives_are_refused(validate, content, name, message):
     )
 
 
-def _xlsx() -> bytes:
-    return zip_of(
-        {
-            "[Content_Types].xml": "<Types/>" * 50,
-            "_rels/.rels": "<Relationships/>",
-            "xl/workbook.xml": "<workbook/>" * 100,
-        }
-    )
-
-
 @pytest.mark.parametrize(
     ("content", "what"),
     [
         pytest.param(PNG, "an image", id="png"),
-        pytest.param(_xlsx(), "an Excel workbook", id="xlsx"),
+        pytest.param(xlsx_bytes(), "an Excel workbook", id="xlsx"),
         pytest.param(PDF, "a PDF document", id="pdf"),
     ],
 )
