@@ -42,9 +42,9 @@ class ImportBatchAdmin(ExportMixin, admin.ModelAdmin):
 
 @admin.register(StagedRow)
 class StagedRowAdmin(admin.ModelAdmin):
-    list_display = ("batch", "file", "line", "po_number", "status", "action", "result")
-    list_filter = ("status", "action", "result")
-    list_select_related = ("batch", "file")
+    list_display = ("batch", "file", "line", "po_number", "status", "action", "outcome__result")
+    list_filter = ("status", "action", "outcome__result")
+    list_select_related = ("batch", "file", "outcome")
     raw_id_fields = ("batch", "file", "matched_participant")
 
 

@@ -143,12 +143,27 @@ class RowResult(models.TextChoices):
 
 
 class StagedRow(PrapData):
-    """One data row of a bundle as validated: normalised values, status and action."""
+    """One data row of a bundle as validated: normalised values, status and action.
+
+    Staged rows are working data, written a hundred thousand at a time and
+    deleted with their batch: their foreign keys are not checked by the database,
+    since a check costs a look-up per row. Django still follows ``on_delete``.
+    """
 
     batch = models.ForeignKey(
-        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        db_constraint=False,
     )
-    file = models.ForeignKey(BatchFile, on_delete=models.CASCADE, related_name="staged_rows")
+    file = models.ForeignKey(
+        BatchFile,
+        on_delete=models.CASCADE,
+        related_name="staged_rows",
+        db_index=False,
+        db_constraint=False,
+    )
     line = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=RowStatus.choices)
     action = models.CharField(max_length=10, choices=RowAction.choices, blank=True)
@@ -159,34 +174,89 @@ class StagedRow(PrapData):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
-    result = models.CharField(max_length=10, choices=RowResult.choices, blank=True)
-    result_username = models.CharField(max_length=150, blank=True)
+    # The username a row that creates a person will give them.
+    planned_username = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["id"]
-        # Few indexes on purpose: every one is written for each of a bundle's rows.
+        # One index on purpose: every one is written for each of a bundle's rows.
         # The bundle-wide duplicate checks group the batch's rows in one pass.
-        indexes = [
-            models.Index(fields=["batch", "status"], name="staged_batch_status_idx"),
-            models.Index(fields=["batch", "result"], name="staged_batch_result_idx"),
-        ]
+        indexes = [models.Index(fields=["batch", "status"], name="staged_batch_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.file.path}:{self.line}"
 
+    @property
+    def action_or_result(self) -> str:
+        """What the report shows for the row: its result once imported, else its action."""
+        try:
+            return self.outcome.get_result_display()
+        except RowOutcome.DoesNotExist:
+            return self.get_action_display()
+
+
+class RowOutcome(models.Model):
+    """What the commit did with one accepted staged row, and to whom.
+
+    Kept apart from the staged row so that recording a hundred thousand results
+    writes narrow new rows instead of rewriting every wide staged one.
+    """
+
+    row = models.OneToOneField(
+        StagedRow,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="outcome",
+        db_constraint=False,
+    )
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+        db_index=False,
+        db_constraint=False,
+    )
+    result = models.CharField(max_length=10, choices=RowResult.choices)
+    participant = models.ForeignKey(
+        Participant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    username = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "result"], name="outcome_batch_result_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.row_id}: {self.result}"
+
 
 class RowIssue(models.Model):
-    """An error or warning on a staged row (codes from spec §5)."""
+    """An error or warning on a staged row (codes from spec §5).
+
+    Working data like the staged rows: its foreign keys are not checked by the database.
+    """
 
     class Severity(models.TextChoices):
         ERROR = "error", "Error"
         WARNING = "warning", "Warning"
 
     batch = models.ForeignKey(
-        ImportBatch, on_delete=models.CASCADE, related_name="row_issues", db_index=False
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="row_issues",
+        db_index=False,
+        db_constraint=False,
     )
-    row = models.ForeignKey(StagedRow, on_delete=models.CASCADE, related_name="issues")
+    row = models.ForeignKey(
+        StagedRow, on_delete=models.CASCADE, related_name="issues", db_constraint=False
+    )
     severity = models.CharField(max_length=7, choices=Severity.choices)
     code = models.CharField(max_length=40)
     column = models.CharField(max_length=100, blank=True)

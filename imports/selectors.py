@@ -11,7 +11,7 @@ from django.http import Http404
 from participants import roles
 from participants.models import User
 
-from .models import ImportBatch, RowIssue, RowResult, RowStatus, StagedRow
+from .models import ImportBatch, RowIssue, RowOutcome, RowResult, RowStatus, StagedRow
 
 REPORT_PAGE_SIZE = 50
 ERROR_HEADER = ("PO Number", "File", "Line", "Column", "Code", "Error")
@@ -38,13 +38,13 @@ def batch_rows_page(batch: ImportBatch, *, only_rejected: bool, page: str | int 
     """One page of the validation report: rows with their file and issues, three queries."""
     rows = (
         StagedRow.objects.filter(batch=batch)
-        .select_related("file")
+        .select_related("file", "outcome")
         .only(
             "id",
             "line",
             "status",
             "action",
-            "result",
+            "outcome__result",
             "po_number",
             "first_name",
             "last_name",
@@ -87,10 +87,16 @@ def batch_error_lines(batch: ImportBatch) -> Iterator[list[object]]:
 def batch_success_lines(batch: ImportBatch) -> Iterator[list[object]]:
     """Every imported row as PO Number, Action, Username, First Name, Last Name, Email, NINO."""
     rows = (
-        StagedRow.objects.filter(batch=batch, result__in=SUCCESS_RESULTS)
-        .order_by("id")
+        RowOutcome.objects.filter(batch=batch, result__in=SUCCESS_RESULTS)
+        .order_by("row_id")
         .values_list(
-            "po_number", "result", "result_username", "first_name", "last_name", "email", "nino"
+            "row__po_number",
+            "result",
+            "username",
+            "row__first_name",
+            "row__last_name",
+            "row__email",
+            "row__nino",
         )
     )
     labels = dict(RowResult.choices)

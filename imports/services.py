@@ -173,7 +173,7 @@ def _stage_one_file(
     except FileRejected as rejection:
         # The whole file is rejected: nothing of it stays staged. Its rows count as
         # rejected; where it could not be parsed, its line breaks stand in for rows.
-        staged = StagedRow.objects.filter(file=batch_file)
+        staged = StagedRow.objects.filter(batch=batch, file=batch_file)
         batch_file.row_count = staged.count() or max(_estimate_rows(bundle, batch_file.path) - 1, 0)
         staged.delete()
         batch_file.rejected = True

@@ -92,14 +92,14 @@ def skip_commit_flush() -> None:
 
 
 def delete_staged(batch_id: int) -> None:
-    """Delete a batch's staged rows, their issues and its files in three statements.
+    """Delete a batch's staged rows, their issues and outcomes and its files, a statement each.
 
     The ORM's cascade would first read every row's key into memory, which for a
     bundle of a million rows is the most memory the import would ever use.
     """
-    from imports.models import BatchFile, RowIssue, StagedRow
+    from imports.models import BatchFile, RowIssue, RowOutcome, StagedRow
 
-    for model in (RowIssue, StagedRow, BatchFile):
+    for model in (RowIssue, RowOutcome, StagedRow, BatchFile):
         execute(f"DELETE FROM {table(model)} WHERE {column(model, 'batch')} = %s", [batch_id])
 
 

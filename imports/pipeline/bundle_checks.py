@@ -27,7 +27,11 @@ def flag_duplicates(*, batch: ImportBatch) -> int:
     issues += _email_duplicates(batch)
     RowIssue.objects.bulk_create(issues, batch_size=_INSERT_BATCH)
     StagedRow.objects.filter(id__in={issue.row_id for issue in issues}).update(
-        status=RowStatus.REJECTED, action="", matched_participant=None, data_hash=""
+        status=RowStatus.REJECTED,
+        action="",
+        matched_participant=None,
+        planned_username="",
+        data_hash="",
     )
     return len(issues)
 

@@ -22,6 +22,7 @@ from imports.models import (
     ImportBatch,
     RowAction,
     RowIssue,
+    RowOutcome,
     RowResult,
     RowStatus,
     StagedRow,
@@ -64,10 +65,9 @@ def commit_rows(
     _follow_first_versions(batch)
     _record_created_events(batch, now)
     results = dict(
-        StagedRow.objects.filter(batch=batch)
-        .exclude(result="")
+        RowOutcome.objects.filter(batch=batch)
         .values_list("result")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("row"))
         .values_list("result", "n")
     )
     return CommitCounts(
@@ -83,15 +83,19 @@ def _c(field: str) -> str:
     return bulk.column(StagedRow, field)
 
 
-def _to_import(alias: str, actions: tuple[str, ...]) -> tuple[str, list[object]]:
-    """SQL and parameters for the batch's accepted rows with these actions, not yet imported."""
-    a = f"{alias}." if alias else ""
+def _to_import(batch: ImportBatch, actions: tuple[str, ...]) -> tuple[str, list[object]]:
+    """SQL and parameters for the batch's accepted rows ``s`` with these actions and no outcome.
+
+    A row the re-check found in conflict already has its outcome.
+    """
     marks = ", ".join("%s" for _ in actions)
+    outcome = bulk.table(RowOutcome)
     sql = (
-        f"{a}{_c('batch')} = %s AND {a}{_c('status')} = %s AND {a}{_c('action')} IN ({marks}) "
-        f"AND {a}{_c('result')} = ''"
+        f"s.{_c('batch')} = %s AND s.{_c('status')} = %s AND s.{_c('action')} IN ({marks}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {outcome} o "
+        f"WHERE o.{bulk.column(RowOutcome, 'row')} = s.id)"
     )
-    return sql, [None, RowStatus.ACCEPTED, *actions]
+    return sql, [batch.pk, RowStatus.ACCEPTED, *actions]
 
 
 def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]) -> None:
@@ -123,12 +127,13 @@ def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
             with bulk.connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {staged} SET {_c('action')} = %s, {_c('matched_participant')} = %s, "
-                    f"{_c('result_username')} = %s WHERE id = %s",
+                    f"{_c('planned_username')} = %s WHERE id = %s",
                     changed,
                 )
         if conflicts:
-            StagedRow.objects.filter(id__in=[row_id for row_id, _ in conflicts]).update(
-                result=RowResult.CONFLICT
+            RowOutcome.objects.bulk_create(
+                RowOutcome(row_id=row_id, batch=batch, result=RowResult.CONFLICT)
+                for row_id, _ in conflicts
             )
             bulk.insert_rows(
                 RowIssue,
@@ -151,8 +156,7 @@ def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]
 
 def _create_people(batch: ImportBatch, now: object) -> None:
     """Users and participants for the rows that create: prospects with no usable password."""
-    where, params = _to_import("s", (RowAction.CREATE,))
-    params[0] = batch.pk
+    where, params = _to_import(batch, (RowAction.CREATE,))
     staged = bulk.table(StagedRow)
     _insert_select(
         User,
@@ -160,7 +164,7 @@ def _create_people(batch: ImportBatch, now: object) -> None:
             "password": bulk.random_text_sql("password"),
             "last_login": "NULL",
             "is_superuser": "FALSE",
-            "username": f"s.{_c('result_username')}",
+            "username": f"s.{_c('planned_username')}",
             "first_name": f"s.{_c('first_name')}",
             "last_name": f"s.{_c('last_name')}",
             "email": f"s.{_c('email')}",
@@ -184,7 +188,7 @@ def _create_people(batch: ImportBatch, now: object) -> None:
             "updated_at": "%s",
         },
         f"FROM {staged} s JOIN {bulk.table(User)} u "
-        f"ON u.{bulk.column(User, 'username')} = s.{_c('result_username')} WHERE {where}",
+        f"ON u.{bulk.column(User, 'username')} = s.{_c('planned_username')} WHERE {where}",
         [now, now, *params],
     )
 
@@ -195,8 +199,7 @@ def _store_versions(batch: ImportBatch, now: object) -> None:
     Every such row's NINO is its person's: matching by email alone never updates
     a person whose NINO differs, so rows find their person by NINO.
     """
-    where, params = _to_import("s", (RowAction.CREATE, RowAction.UPDATE))
-    params[0] = batch.pk
+    where, params = _to_import(batch, (RowAction.CREATE, RowAction.UPDATE))
     v = bulk.table(PrapVersion)
     of_person = f"v.{bulk.column(PrapVersion, 'participant')} = p.id"
     has_data = f"EXISTS (SELECT 1 FROM {v} v WHERE {of_person})"
@@ -226,44 +229,47 @@ def _store_versions(batch: ImportBatch, now: object) -> None:
 
 
 def _record_results(batch: ImportBatch) -> None:
-    """Each imported row's result, person and username, in one pass over the batch.
+    """Each imported row's outcome: its result, its person and their username.
 
-    Rows that update or are unchanged carry their person from matching; a row
-    that created one finds it by NINO. An updated person's newest version is
-    the one this batch just stored.
+    A row that created a person finds them by NINO. A row that updated one
+    carries its person from matching; the version this batch stored for them
+    says whether the update was applied or is pending.
     """
-    where, params = _to_import("", (RowAction.CREATE, RowAction.UPDATE, RowAction.UNCHANGED))
-    params[0] = batch.pk
-    staged = bulk.table(StagedRow)
-    matched = f"{staged}.{_c('matched_participant')}"
-    created_person = (
-        f"(SELECT p.id FROM {bulk.table(Participant)} p "
-        f"WHERE p.{bulk.column(Participant, 'nino')} = {staged}.{_c('nino')})"
+    where, params = _to_import(batch, (RowAction.CREATE,))
+    staged, p, u = bulk.table(StagedRow), bulk.table(Participant), bulk.table(User)
+    outcome = {"row": "s.id", "batch": f"s.{_c('batch')}"}
+    _insert_select(
+        RowOutcome,
+        {
+            **outcome,
+            "result": "%s",
+            "participant": "p.id",
+            "username": f"s.{_c('planned_username')}",
+        },
+        f"FROM {staged} s JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = s.{_c('nino')} "
+        f"WHERE {where}",
+        [RowResult.CREATED, *params],
     )
-    newest_status = (
-        f"(SELECT v.{bulk.column(PrapVersion, 'status')} FROM {bulk.table(PrapVersion)} v "
-        f"WHERE v.{bulk.column(PrapVersion, 'participant')} = {matched} "
-        f"ORDER BY v.{bulk.column(PrapVersion, 'number')} DESC LIMIT 1)"
-    )
-    username = (
-        f"(SELECT u.{bulk.column(User, 'username')} FROM {bulk.table(User)} u "
-        f"JOIN {bulk.table(Participant)} p ON p.{bulk.column(Participant, 'user')} = u.id "
-        f"WHERE p.id = {matched})"
-    )
-    bulk.execute(
-        f"UPDATE {staged} SET "
-        f"{_c('result')} = CASE {_c('action')} WHEN %s THEN %s WHEN %s THEN %s "
-        f"ELSE CASE {newest_status} WHEN %s THEN %s ELSE %s END END, "
-        f"{_c('matched_participant')} = CASE {_c('action')} WHEN %s THEN {created_person} "
-        f"ELSE {matched} END, "
-        f"{_c('result_username')} = CASE {_c('action')} WHEN %s THEN {_c('result_username')} "
-        f"ELSE {username} END "
+    where, params = _to_import(batch, (RowAction.UPDATE, RowAction.UNCHANGED))
+    v = bulk.table(PrapVersion)
+    _insert_select(
+        RowOutcome,
+        {
+            **outcome,
+            "result": f"CASE WHEN s.{_c('action')} = %s THEN %s "
+            f"WHEN v.{bulk.column(PrapVersion, 'status')} = %s THEN %s ELSE %s END",
+            "participant": "p.id",
+            "username": f"u.{bulk.column(User, 'username')}",
+        },
+        f"FROM {staged} s "
+        f"JOIN {p} p ON p.id = s.{_c('matched_participant')} "
+        f"JOIN {u} u ON u.id = p.{bulk.column(Participant, 'user')} "
+        f"LEFT JOIN {v} v ON v.{bulk.column(PrapVersion, 'participant')} = p.id "
+        f"AND v.{bulk.column(PrapVersion, 'batch')} = s.{_c('batch')} "
         f"WHERE {where}",
         [
-            RowAction.CREATE, RowResult.CREATED, RowAction.UNCHANGED, RowResult.UNCHANGED,
+            RowAction.UNCHANGED, RowResult.UNCHANGED,
             VersionStatus.PENDING, RowResult.PENDING, RowResult.APPLIED,
-            RowAction.CREATE,
-            RowAction.CREATE,
             *params,
         ],
     )  # fmt: skip
@@ -275,27 +281,27 @@ def _follow_first_versions(batch: ImportBatch) -> None:
     Their email follows only when they had none, and their username only when it
     was a GUID; the re-check above made sure the email is nobody else's.
     """
-    rows = list(
-        StagedRow.objects.filter(batch=batch, result=RowResult.APPLIED).select_related(
-            "matched_participant__user"
+    outcomes = list(
+        RowOutcome.objects.filter(batch=batch, result=RowResult.APPLIED).select_related(
+            "row", "participant__user"
         )
     )
     users, participants = [], []
-    for row in rows:
-        participant = row.matched_participant
+    for outcome in outcomes:
+        row, participant = outcome.row, outcome.participant
         user = participant.user
         user.first_name, user.last_name = row.first_name, row.last_name
         if row.email and not user.email:
             user.email = row.email
             if user.has_guid_username:
                 user.username = row.email
-                row.result_username = row.email
+                outcome.username = row.email
         participant.programme, participant.po_number = row.programme, row.po_number
         users.append(user)
         participants.append(participant)
     User.objects.bulk_update(users, ["first_name", "last_name", "email", "username"])
     Participant.objects.bulk_update(participants, ["programme", "po_number"])
-    StagedRow.objects.bulk_update(rows, ["result_username"])
+    RowOutcome.objects.bulk_update(outcomes, ["username"])
 
 
 def _record_created_events(batch: ImportBatch, now: object) -> None:

@@ -26,8 +26,8 @@ from .matching import MatchOptions, RowKey, decide
 from .rules import apply_rules
 
 STAGED_FIELDS = (
-    "id", "batch", "file", "line", "status", "action", "matched_participant", "result",
-    "result_username", *PrapData.DATA_FIELDS, "extra", "data_hash",
+    "id", "batch", "file", "line", "status", "action", "matched_participant", "planned_username",
+    *PrapData.DATA_FIELDS, "extra", "data_hash",
 )  # fmt: skip
 ISSUE_FIELDS = ("batch", "row", "severity", "code", "column", "message")
 _DISPLAY_FIELDS = ("first_name", "last_name", "po_number", "nino", "email")
@@ -146,7 +146,6 @@ def _validated_rows(
                 RowStatus.REJECTED if rejected[i] else RowStatus.ACCEPTED,
                 action,
                 participant_id,
-                "",
                 planned_username(emails[i]) if action == RowAction.CREATE else "",
                 *values,
                 extras[i],
@@ -211,7 +210,7 @@ def _misshapen_row(
     values = {field: None if (field in DATE_FIELDS or field in FLAG_FIELDS) else display.get(field, "")
               for field in PrapData.DATA_FIELDS}  # fmt: skip
     return [
-        None, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "", "",
+        None, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "",
         *values.values(), "{}", "",
     ]  # fmt: skip
 

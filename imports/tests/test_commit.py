@@ -67,7 +67,7 @@ def test_changed_data_for_a_known_person_is_stored_pending(validate, commit):
     assert [(v.number, v.status) for v in versions] == [(1, "applied"), (2, "pending")]
     assert versions[1].postcode == "SW1A 1AA"
     assert batch.pending_count == 1
-    assert StagedRow.objects.get(batch=batch).result == RowResult.PENDING
+    assert StagedRow.objects.get(batch=batch).outcome.result == RowResult.PENDING
 
 
 def test_importing_the_same_bundle_twice_changes_nothing_the_second_time(validate, commit):
@@ -159,7 +159,7 @@ def test_commit_rechecks_matches_so_a_stale_report_creates_no_duplicate(validate
     assert (second.created_count, second.conflict_count) == (0, 1)
     assert Participant.objects.filter(nino="QQ000001C").count() == 1
     staged = StagedRow.objects.get(batch=second)
-    assert staged.result == RowResult.CONFLICT
+    assert staged.outcome.result == RowResult.CONFLICT
     assert staged.issues.get().code == "match.exists"
 
 

@@ -126,7 +126,7 @@ def _assert_each_person_once(first: ImportBatch, second: ImportBatch) -> None:
     assert first.created_count + second.created_count == 500
     # Whichever won, the loser's clashing rows are reported as conflicts.
     assert first.conflict_count + second.conflict_count == 151
-    conflicts = StagedRow.objects.filter(result=RowResult.CONFLICT)
+    conflicts = StagedRow.objects.filter(outcome__result=RowResult.CONFLICT)
     assert conflicts.count() == 151
     codes = set(conflicts.values_list("issues__code", flat=True))
     assert codes <= {"match.exists", "email.taken", "match.nino_mismatch"}, codes
@@ -191,7 +191,7 @@ def test_a_commit_meeting_a_person_created_meanwhile_reports_the_conflict(import
     assert isinstance(outcome[0], ImportBatch), outcome
     batch.refresh_from_db()
     assert (batch.status, batch.created_count, batch.conflict_count) == (BatchStatus.IMPORTED, 2, 1)
-    conflict = StagedRow.objects.get(batch=batch, result=RowResult.CONFLICT)
+    conflict = StagedRow.objects.get(batch=batch, outcome__result=RowResult.CONFLICT)
     assert conflict.po_number == "PO-00002"
     assert Participant.objects.filter(nino="QQ000002C").count() == 1
 
