@@ -73,23 +73,21 @@ class _Owner:
 
 
 def decide(rows: Sequence[RowKey], *, options: MatchOptions) -> list[Decision]:
-    """Decide create, update, unchanged or an error for each row: three look-ups in all."""
-    ninos = {row.nino for row in rows if row.nino}
-    emails = {row.email for row in rows if row.email}
-    by_nino = {nino: (pid, user_id) for pid, user_id, nino in _participants_by_nino(ninos)}
-    owners = _email_owners(emails)
-    matched_ids = {pid for pid, _ in by_nino.values()} | {
-        owner.participant_id for owner in owners.values() if owner.participant_id
-    }
-    hashes = _current_hashes(matched_ids)
-    return [_decide_row(row, by_nino, owners, hashes, options) for row in rows]
+    """Decide create, update, unchanged or an error for each row: two look-ups in all.
+
+    Only a row matched by NINO can update a person, so whether its data is
+    unchanged is asked in the same look-up as the NINO.
+    """
+    by_nino, unchanged = _people_by_nino({(row.nino, row.data_hash) for row in rows if row.nino})
+    owners = _email_owners({row.email for row in rows if row.email})
+    return [_decide_row(row, by_nino, owners, unchanged, options) for row in rows]
 
 
 def _decide_row(
     row: RowKey,
     by_nino: dict[str, tuple[int, int]],
     owners: dict[str, _Owner],
-    hashes: dict[int, set[str] | None],
+    unchanged: set[tuple[str, str]],
     options: MatchOptions,
 ) -> Decision:
     person = by_nino.get(row.nino)
@@ -107,7 +105,10 @@ def _decide_row(
             return _email_taken(row.email)
         by_email = owner is not None and owner.user_id == user_id
         if options.update_by_nino or (options.update_by_email and by_email):
-            return _update(participant_id, row.data_hash, hashes)
+            action = (
+                RowAction.UNCHANGED if (row.nino, row.data_hash) in unchanged else RowAction.UPDATE
+            )
+            return Decision(action, participant_id)
         return _reject(
             "match.exists",
             NINO_COLUMN,
@@ -150,13 +151,6 @@ def _decide_row(
     return Decision(RowAction.CREATE, None, issues)
 
 
-def _update(participant_id: int, data_hash: str, hashes: dict[int, set[str] | None]) -> Decision:
-    known = hashes.get(participant_id)
-    if known is not None and data_hash in known:
-        return Decision(RowAction.UNCHANGED, participant_id)
-    return Decision(RowAction.UPDATE, participant_id)
-
-
 def _reject(code: str, column: str, message: str) -> Decision:
     return Decision("", None, (Issue("error", code, column, message),))
 
@@ -174,17 +168,53 @@ def _email_taken(email: str) -> Decision:
 # of the whole table. SQLite takes the ORM's IN lists.
 
 
-def _participants_by_nino(ninos: set[str]) -> list[tuple[int, int, str]]:
-    if not ninos:
-        return []
+def _people_by_nino(
+    keys: set[tuple[str, str]],
+) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
+    """Participant and user of each NINO, and which (NINO, digest) pairs are unchanged data."""
+    if not keys:
+        return {}, set()
     if bulk.is_postgresql():
-        p = bulk.table(Participant)
-        return bulk.fetch(
-            f"SELECT p.id, p.user_id, p.nino FROM unnest(%s::text[]) AS k(nino) "
-            f"JOIN {p} p ON p.nino = k.nino",
-            [list(ninos)],
-        )
-    return list(Participant.objects.filter(nino__in=ninos).values_list("id", "user_id", "nino"))
+        rows = _people_by_nino_postgresql(keys)
+    else:
+        rows = _people_by_nino_orm(keys)
+    by_nino = {nino: (pid, user_id) for pid, user_id, nino, _, _ in rows}
+    unchanged = {(nino, data_hash) for _, _, nino, data_hash, same in rows if same}
+    return by_nino, unchanged
+
+
+def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[tuple[int, int, str, str, bool]]:
+    p, v = bulk.table(Participant), bulk.table(PrapVersion)
+    status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
+    of_person = f"{bulk.column(PrapVersion, 'participant')} = p.id"
+    applied_number = (
+        f"COALESCE((SELECT MAX(a.{number}) FROM {v} a WHERE a.{of_person} AND a.{status} = %s), 0)"
+    )
+    ninos, hashes = zip(*keys, strict=True)
+    return bulk.fetch(
+        f"SELECT p.id, p.{bulk.column(Participant, 'user')}, k.nino, k.h, EXISTS ("
+        f"SELECT 1 FROM {v} v WHERE v.{of_person} "
+        f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
+        f"AND (v.{status} = %s OR v.{number} > {applied_number})) "
+        f"FROM unnest(%s::text[], %s::text[]) AS k(nino, h) "
+        f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino",
+        [VersionStatus.APPLIED, VersionStatus.APPLIED, list(ninos), list(hashes)],
+    )
+
+
+def _people_by_nino_orm(keys: set[tuple[str, str]]) -> list[tuple[int, int, str, str, bool]]:
+    people = Participant.objects.filter(nino__in={nino for nino, _ in keys})
+    found = {
+        nino: (pid, user_id) for pid, user_id, nino in people.values_list("id", "user_id", "nino")
+    }
+    hashes = _current_hashes({pid for pid, _ in found.values()})
+    rows = []
+    for nino, data_hash in keys:
+        if nino in found:
+            pid, user_id = found[nino]
+            known = hashes.get(pid)
+            rows.append((pid, user_id, nino, data_hash, known is not None and data_hash in known))
+    return rows
 
 
 def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
@@ -192,11 +222,16 @@ def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
     emails = set(emails)
     if not emails:
         return {}
-    owners: dict[str, _Owner] = {}
-    for user_id, email_ci, username, participant_id in _users_by_email(emails):
-        for key in (email_ci, username.lower()):
-            if key in emails:
-                owners.setdefault(key, _Owner(user_id, participant_id))
+    users = _users_by_email(emails)
+    # A user whose email it is owns it before one whose username it is.
+    owners = {
+        email_ci: _Owner(user_id, participant_id)
+        for user_id, email_ci, _, participant_id in users
+        if email_ci in emails
+    }
+    for user_id, _, username, participant_id in users:
+        if (key := username.lower()) in emails:
+            owners.setdefault(key, _Owner(user_id, participant_id))
     return owners
 
 
@@ -206,10 +241,11 @@ def _users_by_email(emails: set[str]) -> list[tuple[int, str, str, int | None]]:
         u, p = bulk.table(User), bulk.table(Participant)
         select = "SELECT u.id, lower(u.email), u.username, p.id FROM unnest(%s::text[]) AS k(e) "
         person = f"LEFT JOIN {p} p ON p.user_id = u.id"
+        # UNION ALL: a user found both ways is counted once by _email_owners.
         return bulk.fetch(
-            f"{select} JOIN {u} u ON lower(u.email) = k.e {person} UNION "
-            f"{select} JOIN {u} u ON upper(u.username) = k.e {person}",
-            [list(emails), [e.upper() for e in emails]],
+            f"{select} JOIN {u} u ON lower(u.email) = k.e {person} UNION ALL "
+            f"{select} JOIN {u} u ON upper(u.username) = upper(k.e) {person}",
+            [list(emails), list(emails)],
         )
     return list(
         User.objects.annotate(email_ci=Lower("email"), username_ci=Upper("username"))
@@ -219,13 +255,6 @@ def _users_by_email(emails: set[str]) -> list[tuple[int, str, str, int | None]]:
 
 
 def _versions_of(participant_ids: set[int]) -> list[tuple[int, int, str, str]]:
-    if bulk.is_postgresql():
-        v = bulk.table(PrapVersion)
-        return bulk.fetch(
-            f"SELECT v.participant_id, v.number, v.status, v.data_hash "
-            f"FROM unnest(%s::bigint[]) AS k(id) JOIN {v} v ON v.participant_id = k.id",
-            [list(participant_ids)],
-        )
     return list(
         PrapVersion.objects.filter(participant_id__in=participant_ids).values_list(
             "participant_id", "number", "status", "data_hash"

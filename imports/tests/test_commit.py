@@ -10,6 +10,7 @@ from conftest import make_participant, make_staff
 from imports import services
 from imports.models import BatchStatus, RowIssue, RowResult, StagedRow
 from participants.models import Kind, Participant, PrapVersion, User, VersionStatus
+from participants.services import version_apply
 
 from .bundles import bundle_of, row
 
@@ -91,6 +92,21 @@ def test_a_pending_version_is_not_stored_twice(validate, commit):
     again = commit(validate(content, update_by_nino=True))
     assert again.unchanged_count == 1
     assert PrapVersion.objects.filter(status="pending").count() == 1
+
+
+def test_data_of_an_older_version_than_the_applied_one_is_a_change(validate, commit, supervisor):
+    first = bundle_of(row(1))
+    commit(validate(first))
+    commit(validate(bundle_of(row(1, Postcode="SW1A 1AA")), update_by_nino=True))
+    version_apply(version=PrapVersion.objects.get(status="pending"), user=supervisor)
+    again = commit(validate(first, update_by_nino=True))
+    assert (again.unchanged_count, again.pending_count) == (0, 1)
+    versions = PrapVersion.objects.order_by("number")
+    assert [(v.number, v.status) for v in versions] == [
+        (1, "retained"),
+        (2, "applied"),
+        (3, "pending"),
+    ]
 
 
 @pytest.mark.parametrize(
