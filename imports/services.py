@@ -120,7 +120,7 @@ def batch_validate(*, batch: ImportBatch) -> ImportBatch:
         done=batch.progress_total,
         total=batch.progress_total,
     )
-    bulk.refresh_statistics(StagedRow)
+    bulk.refresh_statistics(StagedRow, "batch", "status", "po_number", "nino", "email")
     flag_duplicates(batch=batch)
     _count_rows(batch)
     batch.status = BatchStatus.VALIDATED
@@ -266,8 +266,11 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 batch.progress_done = batch.progress_total
                 batch.save()
             # The tables just grew in bulk; let later look-ups plan with that known.
-            for model in (User, Participant, PrapVersion):
-                bulk.refresh_statistics(model)
+            # Every column of users: the look-ups by email need the statistics of
+            # the lower(email) and upper(username) index expressions.
+            bulk.refresh_statistics(User)
+            bulk.refresh_statistics(Participant, "nino", "user")
+            bulk.refresh_statistics(PrapVersion, "participant", "status")
             return batch
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not _is_deadlock(error):

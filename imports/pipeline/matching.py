@@ -72,20 +72,39 @@ class _Owner:
     participant_id: int | None
 
 
+@dataclass(frozen=True)
+class _Person:
+    participant_id: int
+    user_id: int
+    email_ci: str
+
+
 def decide(rows: Sequence[RowKey], *, options: MatchOptions) -> list[Decision]:
-    """Decide create, update, unchanged or an error for each row: two look-ups in all.
+    """Decide create, update, unchanged or an error for each row: two look-ups at most.
 
     Only a row matched by NINO can update a person, so whether its data is
-    unchanged is asked in the same look-up as the NINO.
+    unchanged is asked in the same look-up as the NINO. An email that is the
+    NINO's person's own needs no look-up of its owner: emails are unique, and a
+    user owns their email before anyone owns it as a username.
     """
     by_nino, unchanged = _people_by_nino({(row.nino, row.data_hash) for row in rows if row.nino})
-    owners = _email_owners({row.email for row in rows if row.email})
+    owners = _email_owners(
+        {row.email for row in rows if row.email and not _owns_own_email(by_nino.get(row.nino), row)}
+    )
+    for row in rows:
+        person = by_nino.get(row.nino)
+        if row.email and _owns_own_email(person, row):
+            owners[row.email] = _Owner(person.user_id, person.participant_id)
     return [_decide_row(row, by_nino, owners, unchanged, options) for row in rows]
+
+
+def _owns_own_email(person: _Person | None, row: RowKey) -> bool:
+    return person is not None and person.email_ci == row.email
 
 
 def _decide_row(
     row: RowKey,
-    by_nino: dict[str, tuple[int, int]],
+    by_nino: dict[str, _Person],
     owners: dict[str, _Owner],
     unchanged: set[tuple[str, str]],
     options: MatchOptions,
@@ -93,7 +112,7 @@ def _decide_row(
     person = by_nino.get(row.nino)
     owner = owners.get(row.email) if row.email else None
     if person is not None:
-        participant_id, user_id = person
+        participant_id, user_id = person.participant_id, person.user_id
         if owner is not None and owner.user_id != user_id:
             if owner.participant_id is not None:
                 return _reject(
@@ -170,20 +189,23 @@ def _email_taken(email: str) -> Decision:
 
 def _people_by_nino(
     keys: set[tuple[str, str]],
-) -> tuple[dict[str, tuple[int, int]], set[tuple[str, str]]]:
-    """Participant and user of each NINO, and which (NINO, digest) pairs are unchanged data."""
+) -> tuple[dict[str, _Person], set[tuple[str, str]]]:
+    """The person of each NINO, and which (NINO, digest) pairs are their unchanged data."""
     if not keys:
         return {}, set()
     if bulk.is_postgresql():
         rows = _people_by_nino_postgresql(keys)
     else:
         rows = _people_by_nino_orm(keys)
-    by_nino = {nino: (pid, user_id) for pid, user_id, nino, _, _ in rows}
-    unchanged = {(nino, data_hash) for _, _, nino, data_hash, same in rows if same}
+    by_nino = {nino: _Person(pid, user_id, email_ci) for pid, user_id, email_ci, nino, _, _ in rows}
+    unchanged = {(nino, data_hash) for *_, nino, data_hash, same in rows if same}
     return by_nino, unchanged
 
 
-def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[tuple[int, int, str, str, bool]]:
+_PersonRow = tuple[int, int, str, str, str, bool]  # participant, user, email, NINO, digest, same
+
+
+def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[_PersonRow]:
     p, v = bulk.table(Participant), bulk.table(PrapVersion)
     status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
     of_person = f"{bulk.column(PrapVersion, 'participant')} = p.id"
@@ -192,28 +214,33 @@ def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[tuple[int, in
     )
     ninos, hashes = zip(*keys, strict=True)
     return bulk.fetch(
-        f"SELECT p.id, p.{bulk.column(Participant, 'user')}, k.nino, k.h, EXISTS ("
+        f"SELECT p.id, u.id, lower(u.email), k.nino, k.h, EXISTS ("
         f"SELECT 1 FROM {v} v WHERE v.{of_person} "
         f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
         f"AND (v.{status} = %s OR v.{number} > {applied_number})) "
         f"FROM unnest(%s::text[], %s::text[]) AS k(nino, h) "
-        f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino",
+        f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino "
+        f"JOIN {bulk.table(User)} u ON u.id = p.{bulk.column(Participant, 'user')}",
         [VersionStatus.APPLIED, VersionStatus.APPLIED, list(ninos), list(hashes)],
     )
 
 
-def _people_by_nino_orm(keys: set[tuple[str, str]]) -> list[tuple[int, int, str, str, bool]]:
-    people = Participant.objects.filter(nino__in={nino for nino, _ in keys})
+def _people_by_nino_orm(keys: set[tuple[str, str]]) -> list[_PersonRow]:
+    people = Participant.objects.filter(nino__in={nino for nino, _ in keys}).annotate(
+        email_ci=Lower("user__email")
+    )
     found = {
-        nino: (pid, user_id) for pid, user_id, nino in people.values_list("id", "user_id", "nino")
+        nino: (pid, user_id, email_ci)
+        for pid, user_id, email_ci, nino in people.values_list("id", "user_id", "email_ci", "nino")
     }
-    hashes = _current_hashes({pid for pid, _ in found.values()})
+    hashes = _current_hashes({pid for pid, _, _ in found.values()})
     rows = []
     for nino, data_hash in keys:
         if nino in found:
-            pid, user_id = found[nino]
+            pid, user_id, email_ci = found[nino]
             known = hashes.get(pid)
-            rows.append((pid, user_id, nino, data_hash, known is not None and data_hash in known))
+            same = known is not None and data_hash in known
+            rows.append((pid, user_id, email_ci, nino, data_hash, same))
     return rows
 
 
