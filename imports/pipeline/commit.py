@@ -92,10 +92,10 @@ def _to_import(batch: ImportBatch, actions: tuple[str, ...]) -> tuple[str, list[
     outcome = bulk.table(RowOutcome)
     sql = (
         f"s.{_c('batch')} = %s AND s.{_c('status')} = %s AND s.{_c('action')} IN ({marks}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {outcome} o "
-        f"WHERE o.{bulk.column(RowOutcome, 'row')} = s.id)"
+        f"AND NOT EXISTS (SELECT 1 FROM {outcome} o WHERE o.{bulk.column(RowOutcome, 'batch')} = %s "
+        f"AND o.{bulk.column(RowOutcome, 'row')} = s.id)"
     )
-    return sql, [batch.pk, RowStatus.ACCEPTED, *actions]
+    return sql, [batch.pk, RowStatus.ACCEPTED, *actions, batch.pk]
 
 
 def _recheck(batch: ImportBatch, chunk_rows: int, on_rows: Callable[[int], None]) -> None:
