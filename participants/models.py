@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from imports.pipeline.columns import FIELDS
 
@@ -24,6 +25,16 @@ class Kind(models.TextChoices):
 
 
 class User(AbstractUser):
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL a unique
+    # field also gets a varchar_pattern_ops index, written on every insert but
+    # read by no query (prefix searches use UPPER(username), see migration 0005).
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        help_text=_("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": _("A user with that username already exists.")},
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STAFF)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
 
@@ -31,6 +42,7 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["username"], name="user_username_unique"),
             models.UniqueConstraint(
                 Lower("email"),
                 condition=~models.Q(email=""),
@@ -135,13 +147,23 @@ class Participant(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participant"
     )
+    # unique=True on purpose: the varchar_pattern_ops copy it brings on
+    # PostgreSQL serves the NINO prefix searches, the unique index the sort.
     nino = models.CharField("National Insurance Number", max_length=9, unique=True)
-    programme = models.CharField(max_length=100, blank=True, db_index=True)
-    po_number = models.CharField("PO Number", max_length=30, blank=True, db_index=True)
+    programme = models.CharField(max_length=100, blank=True)
+    po_number = models.CharField("PO Number", max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Plain indexes, not db_index=True, which on PostgreSQL adds a
+        # varchar_pattern_ops copy no query reads: programme is only compared
+        # whole, and PO number prefixes use UPPER(po_number) (migration 0003).
+        # These serve the list's sorts, its programme filter and choices.
+        indexes = [
+            models.Index(fields=["programme"], name="participant_programme_idx"),
+            models.Index(fields=["po_number"], name="participant_po_number_idx"),
+        ]
         permissions = [
             ("supervise", "Supervisor"),
             ("compliance_qa", "Compliance QA"),
