@@ -185,6 +185,12 @@ def _email_taken(email: str) -> Decision:
 # On PostgreSQL each look-up joins the chunk's keys, passed as one array, to the
 # indexed column: one index probe a key, where a long IN list is read as a scan
 # of the whole table. SQLite takes the ORM's IN lists.
+#
+# The array is passed through a sub-select, whose length the planner does not
+# know. Told that ten thousand keys are coming, it hashes them and scans the whole
+# table, which costs more with every person added; not told, it probes the
+# index once a key, which costs the same however many people there are.
+_KEYS = "(SELECT %s::text[])"
 
 
 def _people_by_nino(
@@ -218,7 +224,7 @@ def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[_PersonRow]:
         f"SELECT 1 FROM {v} v WHERE v.{of_person} "
         f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
         f"AND (v.{status} = %s OR v.{number} > {applied_number})) "
-        f"FROM unnest(%s::text[], %s::text[]) AS k(nino, h) "
+        f"FROM unnest({_KEYS}, {_KEYS}) AS k(nino, h) "
         f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino "
         f"JOIN {bulk.table(User)} u ON u.id = p.{bulk.column(Participant, 'user')}",
         [VersionStatus.APPLIED, VersionStatus.APPLIED, list(ninos), list(hashes)],
@@ -266,7 +272,7 @@ def _users_by_email(emails: set[str]) -> list[tuple[int, str, str, int | None]]:
     # Lower(email) and Upper(username) are the expressions the user table indexes.
     if bulk.is_postgresql():
         u, p = bulk.table(User), bulk.table(Participant)
-        select = "SELECT u.id, lower(u.email), u.username, p.id FROM unnest(%s::text[]) AS k(e) "
+        select = f"SELECT u.id, lower(u.email), u.username, p.id FROM unnest({_KEYS}) AS k(e) "
         person = f"LEFT JOIN {p} p ON p.user_id = u.id"
         # UNION ALL: a user found both ways is counted once by _email_owners.
         return bulk.fetch(
