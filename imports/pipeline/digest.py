@@ -26,13 +26,20 @@ def extra_text(extra: Mapping[str, str]) -> str:
 
 
 def column_texts(values: Iterable[object]) -> list[str]:
-    """A whole column as the text the digest reads, one entry per row."""
-    return [_text(value) for value in values]
+    """A whole column of dates or flags as the text the digest reads, one entry per row."""
+    # Such columns repeat a few values many times: each is turned to text once.
+    return list(map(_Texts().__getitem__, values))
+
+
+class _Texts(dict[object, str]):
+    """The digest's text of each value, worked out the first time it is asked for."""
+
+    def __missing__(self, value: object) -> str:
+        text = self[value] = _text(value)
+        return text
 
 
 def digests(columns: Sequence[Sequence[str]], extras: Sequence[str]) -> list[str]:
     """Row digests from columns already turned to text, with each row's extra JSON."""
-    return [
-        hashlib.sha256(_SEPARATOR.join(parts).encode("utf-8")).hexdigest()
-        for parts in zip(*columns, extras, strict=True)
-    ]
+    rows = map(_SEPARATOR.join, zip(*columns, extras, strict=True))
+    return [hashlib.sha256(row.encode("utf-8")).hexdigest() for row in rows]

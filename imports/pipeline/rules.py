@@ -352,14 +352,25 @@ def _fullmatch(cells: pd.Series, where: np.ndarray, pattern: re.Pattern[str]) ->
     """Whether each cell in `where` matches `pattern` whole; False elsewhere.
 
     Optional columns are often mostly empty, so only the cells that need it
-    are matched.
+    are matched. The pattern runs straight over the cells' text: pandas'
+    string methods add a good deal of work per cell around each match.
     """
-    if where.all():
-        return cells.str.fullmatch(pattern).to_numpy(dtype=bool)
     matches = np.zeros(len(cells), dtype=bool)
-    if where.any():
-        matches[where] = cells[where].str.fullmatch(pattern).to_numpy(dtype=bool)
+    if where.all():
+        matches[:] = _fullmatches(cells.tolist(), pattern)
+    elif where.any():
+        matches[where] = _fullmatches(cells[where].tolist(), pattern)
     return matches
+
+
+def _fullmatches(texts: list[str], pattern: re.Pattern[str]) -> np.ndarray:
+    matched = map(pattern.fullmatch, texts)
+    return np.fromiter((match is not None for match in matched), dtype=bool, count=len(texts))
+
+
+def _lengths(cells: pd.Series) -> np.ndarray:
+    """The length of each cell, counted straight from the text."""
+    return np.fromiter(map(len, cells.tolist()), dtype=np.int64, count=len(cells))
 
 
 def _uniques(cells: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -390,7 +401,7 @@ def _display(cells: pd.Series, column: Column) -> pd.Series:
 def _text(
     cells: pd.Series, check: np.ndarray, column: Column, log: _IssueLog
 ) -> tuple[pd.Series, np.ndarray]:
-    lengths = cells.str.len().to_numpy()
+    lengths = _lengths(cells)
     too_long = check & (lengths > column.max_length)
     log.add(
         too_long,
@@ -432,7 +443,7 @@ def _nino(
         column,
         lambda: "National Insurance numbers never start with " + normal[unallocated].str[:2] + ".",
     )
-    no_suffix = ok & (normal.str.len() == 8).to_numpy(dtype=bool)
+    no_suffix = ok & (_lengths(normal) == 8)
     log.add(
         no_suffix,
         "warning",

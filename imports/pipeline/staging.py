@@ -100,17 +100,21 @@ def _validated_rows(
     options: MatchOptions,
     today: datetime.date,
 ) -> tuple[list[list[object]], list[list[Issue]]]:
-    frame = _frame(records, csv_file)
+    # The records as columns, one tuple of cells per column of the file.
+    file_columns = list(zip(*(record.values for record in records), strict=True))
+    frame = _frame(file_columns, csv_file, len(records))
     result = apply_rules(frame, today=today)
     issues: list[list[Issue]] = [[] for _ in records]
+    rejected = [False] * len(records)
     for row, severity, code, column, message in result.issues.itertuples(index=False):
         issues[int(row)].append((severity, code, column, message))
-    rejected = [any(i[0] == RowIssue.Severity.ERROR for i in row_issues) for row_issues in issues]
+        if severity == RowIssue.Severity.ERROR:
+            rejected[int(row)] = True
 
     columns = {
         field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS
     }
-    extras = [extra_text(extra) for extra in _extras(records, csv_file)]
+    extras = _extra_texts(file_columns, csv_file, len(records))
     row_digests = digests(
         [
             column_texts(values) if field in DATE_FIELDS or field in FLAG_FIELDS else values
@@ -160,14 +164,29 @@ def planned_username(email: str) -> str:
     return email or str(uuid.uuid4())
 
 
-def _frame(records: Sequence[Record], csv_file: CsvFile) -> pd.DataFrame:
-    """The contract's columns of these records as a frame of trimmed text, None when empty."""
-    data: dict[str, list[str | None]] = {}
-    for position, field in enumerate(csv_file.fields):
-        if field in COLUMNS_BY_FIELD:
-            cells = (record.values[position].strip() for record in records)
-            data[field] = [cell or None for cell in cells]
-    return pd.DataFrame(data, index=range(len(records)), dtype=object)
+def _frame(file_columns: Sequence[Sequence[str]], csv_file: CsvFile, rows: int) -> pd.DataFrame:
+    """The contract's columns of the file as a frame of trimmed text ("" when empty)."""
+    data = {
+        field: _trimmed(cells)
+        for field, cells in zip(csv_file.fields, file_columns, strict=True)
+        if field in COLUMNS_BY_FIELD
+    }
+    return pd.DataFrame(data, index=range(rows), dtype=object)
+
+
+def _trimmed(cells: Sequence[str]) -> list[str]:
+    """The cells without surrounding white space, copied to lie together in memory.
+
+    The parser leaves each record's cells side by side, but the rules read one
+    column at a time, which is much faster when the column's text is one run
+    of memory. Joining with NUL and splitting again makes that copy in two
+    calls. A column holding a NUL of its own (rejected for it anyway) keeps
+    its cells where they are.
+    """
+    joined = "\0".join(cells)
+    if joined.count("\0") != len(cells) - 1:
+        return [cell.strip() for cell in cells]
+    return [cell.strip() for cell in joined.split("\0")]
 
 
 def _as_model_values(field: str, values: pd.Series) -> list[object]:
@@ -177,25 +196,27 @@ def _as_model_values(field: str, values: pd.Series) -> list[object]:
     return values.fillna("").tolist()
 
 
-def _extras(records: Sequence[Record], csv_file: CsvFile) -> list[dict[str, str]]:
-    """Values of the columns the contract does not know, by their header, per record."""
-    unknown = [
-        (position, header.strip())
-        for position, (header, field) in enumerate(
-            zip(csv_file.headers, csv_file.fields, strict=True)
+def _extra_texts(file_columns: Sequence[Sequence[str]], csv_file: CsvFile, rows: int) -> list[str]:
+    """Per record, the values of the columns the contract does not know, as stored JSON."""
+    unknown = {
+        header.strip(): cells
+        for header, field, cells in zip(
+            csv_file.headers, csv_file.fields, file_columns, strict=True
         )
         if field is None and header.strip()
-    ]
+    }
+    no_extra = extra_text({})
     if not unknown:
-        return [{} for _ in records]
-    return [
-        {
+        return [no_extra] * rows
+    texts = []
+    for values in zip(*unknown.values(), strict=True):
+        extra = {
             header: value
-            for position, header in unknown
-            if (value := record.values[position].strip())
+            for header, cell in zip(unknown, values, strict=True)
+            if (value := cell.strip())
         }
-        for record in records
-    ]
+        texts.append(extra_text(extra) if extra else no_extra)
+    return texts
 
 
 def _misshapen_row(
