@@ -185,8 +185,8 @@ def _trimmed(cells: Sequence[str]) -> list[str]:
     """
     joined = "\0".join(cells)
     if joined.count("\0") != len(cells) - 1:
-        return [cell.strip() for cell in cells]
-    return [cell.strip() for cell in joined.split("\0")]
+        return list(map(str.strip, cells))
+    return list(map(str.strip, joined.split("\0")))
 
 
 def _as_model_values(field: str, values: pd.Series) -> list[object]:
