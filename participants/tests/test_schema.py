@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from participants.models import User
+from conftest import make_participant
+from participants.models import PrapVersion, User, VersionStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +58,11 @@ def test_each_index_on_the_person_tables_serves_a_query() -> None:
         "participant_po_number_idx",
         "participant_po_upper_like_idx",
     }
+
+
+def test_the_database_refuses_a_second_applied_version_of_a_person() -> None:
+    participant = make_participant(nino="QQ000001C")  # version 1, applied
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PrapVersion.objects.create(
+            participant=participant, number=2, status=VersionStatus.APPLIED, first_name="Ann"
+        )
