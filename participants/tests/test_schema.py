@@ -1,6 +1,7 @@
 """The database's last line of defence on people, and the indexes their tables carry."""
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
@@ -66,3 +67,18 @@ def test_the_database_refuses_a_second_applied_version_of_a_person() -> None:
         PrapVersion.objects.create(
             participant=participant, number=2, status=VersionStatus.APPLIED, first_name="Ann"
         )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL is the production database"
+)
+def test_the_database_holds_every_constraint_and_index_the_models_declare() -> None:
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            if model._meta.app_label not in ("participants", "imports", "reporting"):
+                continue
+            present = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            declared = [*model._meta.constraints, *model._meta.indexes]
+            missing += [f"{model.__name__}.{c.name}" for c in declared if c.name not in present]
+    assert missing == []
