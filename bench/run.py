@@ -52,7 +52,12 @@ def _env() -> dict[str, str]:
 
 
 def _step(*args: str) -> dict[str, float]:
-    """Run one step in a child process; it reports its own seconds and peak memory (MB)."""
+    """Run one step in a child process; it reports its own seconds and peak memory (MB).
+
+    A checkpoint first writes out what earlier steps left in memory, so no step
+    pays for the disk writes of the one before it.
+    """
+    subprocess.run([sys.executable, "-c", _CHECKPOINT_SQL, _database_url()], check=True)
     done = subprocess.run(
         [sys.executable, "-m", "bench.step", *args],
         cwd=ROOT,
@@ -79,6 +84,12 @@ def _fresh_database() -> None:
         check=True,
     )
 
+
+_CHECKPOINT_SQL = """
+import sys, psycopg2
+connection = psycopg2.connect(sys.argv[1]); connection.autocommit = True
+connection.cursor().execute("CHECKPOINT")
+"""
 
 _RESET_SQL = """
 import sys, psycopg2
