@@ -1,12 +1,13 @@
 """Commit: the accepted rows of a validated batch become people and PRaP versions.
 
 Runs inside the caller's transaction. First every accepted row is decided
-again against the database as it is now (three queries a chunk); a row whose
-decision turned into an error (another import created that person meanwhile,
-say) becomes a conflict and is not imported, and a row whose action changed
-(someone created the person meanwhile and updating is allowed) follows the new
-decision. Then a handful of set-based statements copy the staged rows into
-users, participants, versions and their audit, inside the database.
+again against the database as it is now (two queries a chunk at most); a row
+whose decision turned into an error (another import created that person
+meanwhile, say) becomes a conflict and is not imported, and a row whose action
+changed (someone created the person meanwhile and updating is allowed) follows
+the new decision. Then a handful of set-based statements copy the staged rows
+into users, participants, versions and their audit, and record each row's
+outcome, inside the database.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Records arrive in chunks from the CSV reader. Each chunk becomes a pandas
 frame, the field rules run over whole columns, the accepted rows are matched
-against the database (three queries a chunk), and the chunk's rows and issues
-are written in one bulk insert each.
+against the database (two queries a chunk at most), and the chunk's rows and
+issues are written in one bulk insert each.
 """
 
 from __future__ import annotations
