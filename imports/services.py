@@ -265,12 +265,11 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 batch.committed_at = timezone.now()
                 batch.progress_done = batch.progress_total
                 batch.save()
-            # The tables just grew in bulk; let later look-ups plan with that known.
-            # Every column of users: the look-ups by email need the statistics of
-            # the lower(email) and upper(username) index expressions.
-            bulk.refresh_statistics(User)
-            bulk.refresh_statistics(Participant, "nino", "user")
-            bulk.refresh_statistics(PrapVersion, "participant", "status")
+            # The tables just grew in bulk; let later queries plan with that known.
+            # Every column: the look-ups by email need the statistics of their
+            # index expressions, and reports filter people on any PRaP field.
+            for model in (User, Participant, PrapVersion):
+                bulk.refresh_statistics(model)
             return batch
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not _is_deadlock(error):
