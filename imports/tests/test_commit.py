@@ -159,6 +159,25 @@ def test_an_email_match_with_another_nino_is_a_mismatch(validate):
     assert issue_codes(batch) == ["match.nino_mismatch"]
 
 
+def test_an_email_belongs_to_the_user_holding_it_before_one_using_it_as_username(validate):
+    # Pat's username is an address Pat no longer uses; Alice now holds it.
+    make_participant(nino="QQ000099C", email="alice1@example.com")
+    User.objects.filter(username="alice1@example.com").update(username=str(uuid.uuid4()))
+    User.objects.create_user(username="alice1@example.com", email="pat@provider.example")
+    batch = validate(bundle_of(row(1)), update_by_email=True, create_new=True)
+    assert issue_codes(batch) == ["match.nino_mismatch"]
+
+
+def test_a_re_imported_row_whose_email_is_its_own_persons_is_unchanged(validate, commit):
+    # Another user's username is the same address: the person holding it as
+    # their email still owns it, so the row updates nobody else.
+    commit(validate(bundle_of(row(1))))
+    User.objects.filter(username="alice1@example.com").update(username=str(uuid.uuid4()))
+    User.objects.create_user(username="alice1@example.com", email="pat@provider.example")
+    again = commit(validate(bundle_of(row(1)), update_by_nino=True))
+    assert (again.unchanged_count, again.conflict_count) == (1, 0)
+
+
 def test_update_by_email_alone_updates_a_person_whose_nino_and_email_agree(validate, commit):
     make_participant(nino="QQ000001C", email="alice1@example.com")
     batch = commit(
