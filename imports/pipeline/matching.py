@@ -88,18 +88,18 @@ def decide(rows: Sequence[RowKey], *, options: MatchOptions) -> list[Decision]:
     user owns their email before anyone owns it as a username.
     """
     by_nino, unchanged = _people_by_nino({(row.nino, row.data_hash) for row in rows if row.nino})
-    owners = _email_owners(
-        {row.email for row in rows if row.email and not _owns_own_email(by_nino.get(row.nino), row)}
-    )
+    own_emails: dict[str, _Owner] = {}
+    others: set[str] = set()
     for row in rows:
+        if not row.email:
+            continue
         person = by_nino.get(row.nino)
-        if row.email and _owns_own_email(person, row):
-            owners[row.email] = _Owner(person.user_id, person.participant_id)
+        if person is not None and person.email_ci == row.email:
+            own_emails[row.email] = _Owner(person.user_id, person.participant_id)
+        else:
+            others.add(row.email)
+    owners = {**_email_owners(others), **own_emails}
     return [_decide_row(row, by_nino, owners, unchanged, options) for row in rows]
-
-
-def _owns_own_email(person: _Person | None, row: RowKey) -> bool:
-    return person is not None and person.email_ci == row.email
 
 
 def _decide_row(
