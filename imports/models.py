@@ -178,6 +178,9 @@ class StagedRow(PrapData):
     )
     # The username a row that creates a person will give them.
     planned_username = models.CharField(max_length=150, blank=True)
+    # The digest of the record as the file held it, kept when the row was
+    # accepted with no issue: see PrapVersion.source_hash.
+    source_hash = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["id"]

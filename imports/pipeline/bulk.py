@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
@@ -113,6 +114,26 @@ def refresh_statistics(model: type[Model], *fields: str) -> None:
     if is_postgresql():
         columns = ", ".join(column(model, field) for field in fields)
         execute(f"ANALYZE {table(model)}" + (f" ({columns})" if columns else ""))
+
+
+def values_table(
+    alias: str, columns: Sequence[tuple[str, str]], values: Sequence[Sequence[object]]
+) -> tuple[str, list[object]]:
+    """A FROM item of rows given column by column, named ``alias`` with ``columns``' names.
+
+    ``columns`` are (name, PostgreSQL type) and ``values`` one sequence per
+    column. PostgreSQL unnests one array per column, each passed through a
+    sub-select, whose length the planner does not know: told that ten thousand
+    keys are coming it would hash them and scan the table they join, where not
+    told it probes the index once a key. SQLite reads the rows from JSON.
+    """
+    names = [name for name, _ in columns]
+    if is_postgresql():
+        arrays = ", ".join(f"(SELECT %s::{kind}[])" for _, kind in columns)
+        return f"unnest({arrays}) AS {alias}({', '.join(names)})", [list(v) for v in values]
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(names))
+    rows = json.dumps([list(row) for row in zip(*values, strict=True)])
+    return f"(SELECT {picks} FROM json_each(%s)) AS {alias}", [rows]
 
 
 def fetch(sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:

@@ -42,7 +42,7 @@ from . import bulk
 from .matching import MatchOptions, RowKey, decide
 from .staging import ISSUE_FIELDS, planned_username
 
-_COPIED_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash")
+_COPIED_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash")
 
 
 @dataclass

@@ -102,6 +102,37 @@ def decide(rows: Sequence[RowKey], *, options: MatchOptions) -> list[Decision]:
     return [_decide_row(row, by_nino, owners, unchanged, options) for row in rows]
 
 
+def known_unchanged_sql(
+    source_hash: str, *, options: MatchOptions
+) -> tuple[str, list[object]] | None:
+    """SQL for the version a record imported before made, when the record is unchanged.
+
+    ``source_hash`` is the SQL of the record's source digest. The result is NULL
+    unless the record would be decided ``unchanged`` if it were validated and
+    matched afresh: it passed every rule with no issue when it was imported, its
+    version is its person's applied data or newer, its NINO is still that
+    person's, and its email is that person's own or, when updating by NINO is
+    ticked, empty. A record it finds no version for is validated and decided
+    afresh. None when the options let no record be unchanged.
+    """
+    if not (options.update_by_nino or options.update_by_email):
+        return None
+    v, p, u = bulk.table(PrapVersion), bulk.table(Participant), bulk.table(User)
+    source, email = bulk.column(PrapVersion, "source_hash"), bulk.column(PrapVersion, "email")
+    return (
+        f"(SELECT MIN(c.id) FROM {v} c "
+        f"JOIN {p} p ON p.id = c.{bulk.column(PrapVersion, 'participant')} "
+        f"AND p.{bulk.column(Participant, 'nino')} = c.{bulk.column(PrapVersion, 'nino')} "
+        f"JOIN {u} u ON u.id = p.{bulk.column(Participant, 'user')} "
+        f"WHERE c.{source} = {source_hash} "
+        f"AND c.{source} <> '' "  # the condition of the index that finds it
+        f"AND (c.{bulk.column(PrapVersion, 'status')} = %s "
+        f"OR c.{bulk.column(PrapVersion, 'number')} > {_applied_number('p.id')}) "
+        f"AND ((c.{email} <> '' AND c.{email} = lower(u.email)) OR (c.{email} = '' AND %s)))",
+        [VersionStatus.APPLIED, VersionStatus.APPLIED, options.update_by_nino],
+    )
+
+
 def _decide_row(
     row: RowKey,
     by_nino: dict[str, _Person],
@@ -214,20 +245,26 @@ _PersonRow = tuple[int, int, str, str, str, bool]  # participant, user, email, N
 def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[_PersonRow]:
     p, v = bulk.table(Participant), bulk.table(PrapVersion)
     status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
-    of_person = f"{bulk.column(PrapVersion, 'participant')} = p.id"
-    applied_number = (
-        f"COALESCE((SELECT MAX(a.{number}) FROM {v} a WHERE a.{of_person} AND a.{status} = %s), 0)"
-    )
     ninos, hashes = zip(*keys, strict=True)
     return bulk.fetch(
         f"SELECT p.id, u.id, lower(u.email), k.nino, k.h, EXISTS ("
-        f"SELECT 1 FROM {v} v WHERE v.{of_person} "
+        f"SELECT 1 FROM {v} v WHERE v.{bulk.column(PrapVersion, 'participant')} = p.id "
         f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
-        f"AND (v.{status} = %s OR v.{number} > {applied_number})) "
+        f"AND (v.{status} = %s OR v.{number} > {_applied_number('p.id')})) "
         f"FROM unnest({_KEYS}, {_KEYS}) AS k(nino, h) "
         f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino "
         f"JOIN {bulk.table(User)} u ON u.id = p.{bulk.column(Participant, 'user')}",
         [VersionStatus.APPLIED, VersionStatus.APPLIED, list(ninos), list(hashes)],
+    )
+
+
+def _applied_number(participant: str) -> str:
+    """SQL for the number of the participant's applied version, 0 when none; one parameter."""
+    v, number = bulk.table(PrapVersion), bulk.column(PrapVersion, "number")
+    return (
+        f"COALESCE((SELECT MAX(a.{number}) FROM {v} a "
+        f"WHERE a.{bulk.column(PrapVersion, 'participant')} = {participant} "
+        f"AND a.{bulk.column(PrapVersion, 'status')} = %s), 0)"
     )
 
 

@@ -1,9 +1,12 @@
 """Staging: one CSV file's records become staged rows with their issues.
 
-Records arrive in chunks from the CSV reader. Each chunk becomes a pandas
-frame, the field rules run over whole columns, the accepted rows are matched
-against the database (two queries a chunk at most), and the chunk's rows and
-issues are written in one bulk insert each.
+Records arrive in chunks from the CSV reader. First one look-up finds the
+records imported before whose data their person still has: those are staged as
+unchanged, their values copied from the version they made, inside the
+database. Each other record becomes a row of a pandas frame, the field rules
+run over whole columns, the accepted rows are matched against the database (two
+queries a chunk at most), and the chunk's rows and issues are written in one
+bulk insert each.
 """
 
 from __future__ import annotations
@@ -16,18 +19,18 @@ import pandas as pd
 from django.db import transaction
 
 from imports.models import BatchFile, ImportBatch, RowAction, RowIssue, RowStatus, StagedRow
-from participants.models import PrapData
+from participants.models import PrapData, PrapVersion
 
 from . import bulk
 from .columns import COLUMNS_BY_FIELD, DATE_FIELDS, FLAG_FIELDS
 from .csvfile import CsvFile, Record
-from .digest import column_texts, digests, extra_text
-from .matching import MatchOptions, RowKey, decide
+from .digest import column_texts, digests, extra_text, source_hashes
+from .matching import MatchOptions, RowKey, decide, known_unchanged_sql
 from .rules import apply_rules
 
 STAGED_FIELDS = (
     "id", "batch", "file", "line", "status", "action", "matched_participant", "planned_username",
-    *PrapData.DATA_FIELDS, "extra", "data_hash",
+    *PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash",
 )  # fmt: skip
 ISSUE_FIELDS = ("batch", "row", "severity", "code", "column", "message")
 _DISPLAY_FIELDS = ("first_name", "last_name", "po_number", "nino", "email")
@@ -66,40 +69,108 @@ def _stage_chunk(
 ) -> int:
     good = [record for record in chunk if record.shape_ok]
     misshapen = [record for record in chunk if not record.shape_ok]
-    rows: list[list[object]] = []
-    row_issues: list[list[Issue]] = []
-    if good:
-        rows, row_issues = _validated_rows(batch, batch_file, csv_file, good, options, today)
-    for record in misshapen:
-        rows.append(_misshapen_row(batch, batch_file, csv_file, record))
-        row_issues.append([_shape_issue(record, len(csv_file.headers))])
-
+    hashes = source_hashes(_column_names(csv_file), (record.values for record in good))
     with transaction.atomic():
         bulk.skip_commit_flush()
-        ids = bulk.allocate_ids(StagedRow, len(rows))
-        for row, row_id in zip(rows, ids, strict=True):
-            row[0] = row_id
+        # Keys in the file's order, so the report lists the rows as the file does.
+        ids = bulk.allocate_ids(StagedRow, len(chunk))
+        good_ids = ids[: len(good)]
+        unchanged = _stage_unchanged(batch, batch_file, good, hashes, good_ids, options)
+        fresh = [
+            (record, h, row_id)
+            for record, h, row_id in zip(good, hashes, good_ids, strict=True)
+            if row_id not in unchanged
+        ]
+        rows: list[list[object]] = []
+        row_issues: list[list[Issue]] = []
+        if fresh:
+            rows, row_issues = _validated_rows(batch, batch_file, csv_file, fresh, options, today)
+        for record, row_id in zip(misshapen, ids[len(good) :], strict=True):
+            rows.append(_misshapen_row(batch, batch_file, csv_file, record, row_id))
+            row_issues.append([_shape_issue(record, len(csv_file.headers))])
         bulk.insert_rows(StagedRow, STAGED_FIELDS, rows)
         bulk.insert_rows(
             RowIssue,
             ISSUE_FIELDS,
             (
-                (batch.pk, row_id, *issue)
-                for row_id, issues in zip(ids, row_issues, strict=True)
+                (batch.pk, row[0], *issue)
+                for row, issues in zip(rows, row_issues, strict=True)
                 for issue in issues
             ),
         )
-    return len(rows)
+    return len(chunk)
+
+
+def _column_names(csv_file: CsvFile) -> list[str]:
+    """What each column of the file is: its contract field, or its header."""
+    return [
+        field if field is not None else f"+{header.strip()}"
+        for header, field in zip(csv_file.headers, csv_file.fields, strict=True)
+    ]
+
+
+_UNCHANGED_COPIED = (*PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash")
+
+
+def _stage_unchanged(
+    batch: ImportBatch,
+    batch_file: BatchFile,
+    records: Sequence[Record],
+    hashes: Sequence[str],
+    ids: Sequence[int],
+    options: MatchOptions,
+) -> set[int]:
+    """Stage the records known unchanged, in one statement; return their rows' keys.
+
+    Their values are copied inside the database from the versions they made.
+    """
+    known = known_unchanged_sql("k.h", options=options)
+    if known is None:
+        return set()
+    version, version_params = known
+    keyed = [
+        (row_id, record.line, h)
+        for record, h, row_id in zip(records, hashes, ids, strict=True)
+        if h
+    ]
+    if not keyed:
+        return set()
+    keys, key_params = bulk.values_table(
+        "k", [("id", "bigint"), ("line", "integer"), ("h", "text")], list(zip(*keyed, strict=True))
+    )
+    columns = {
+        "id": "k.id",
+        "batch": "%s",
+        "file": "%s",
+        "line": "k.line",
+        "status": "%s",
+        "action": "%s",
+        "matched_participant": f"v.{bulk.column(PrapVersion, 'participant')}",
+        "planned_username": "''",
+        **{field: f"v.{bulk.column(PrapVersion, field)}" for field in _UNCHANGED_COPIED},
+    }
+    names = ", ".join(bulk.column(StagedRow, field) for field in columns)
+    staged = bulk.fetch(
+        f"INSERT INTO {bulk.table(StagedRow)} ({names}) SELECT {', '.join(columns.values())} "
+        f"FROM {keys} JOIN {bulk.table(PrapVersion)} v ON v.id = {version} RETURNING id",
+        [
+            batch.pk, batch_file.pk, RowStatus.ACCEPTED, RowAction.UNCHANGED,
+            *key_params, *version_params,
+        ],
+    )  # fmt: skip
+    return {row_id for (row_id,) in staged}
 
 
 def _validated_rows(
     batch: ImportBatch,
     batch_file: BatchFile,
     csv_file: CsvFile,
-    records: Sequence[Record],
+    fresh: Sequence[tuple[Record, str, int]],
     options: MatchOptions,
     today: datetime.date,
 ) -> tuple[list[list[object]], list[list[Issue]]]:
+    """Rows of records validated and matched afresh: (record, source digest, row key) each."""
+    records = [record for record, _, _ in fresh]
     # The records as columns, one tuple of cells per column of the file.
     file_columns = list(zip(*(record.values for record in records), strict=True))
     frame = _frame(file_columns, csv_file, len(records))
@@ -110,6 +181,9 @@ def _validated_rows(
         issues[int(row)].append((severity, code, column, message))
         if severity == RowIssue.Severity.ERROR:
             rejected[int(row)] = True
+    # A record no rule found fault with may be known later without validating it
+    # again; what matching says of it depends on the database, asked each time.
+    sources = [h if not found else "" for (_, h, _), found in zip(fresh, issues, strict=True)]
 
     columns = {
         field: _as_model_values(field, result.values[field]) for field in PrapData.DATA_FIELDS
@@ -143,7 +217,7 @@ def _validated_rows(
         action, participant_id = actions.get(i, ("", None))
         rows.append(
             [
-                None,
+                fresh[i][2],
                 batch.pk,
                 batch_file.pk,
                 record.line,
@@ -154,6 +228,7 @@ def _validated_rows(
                 *values,
                 extras[i],
                 "" if rejected[i] else row_digests[i],
+                "" if rejected[i] else sources[i],
             ]
         )
     return rows, issues
@@ -220,7 +295,7 @@ def _extra_texts(file_columns: Sequence[Sequence[str]], csv_file: CsvFile, rows:
 
 
 def _misshapen_row(
-    batch: ImportBatch, batch_file: BatchFile, csv_file: CsvFile, record: Record
+    batch: ImportBatch, batch_file: BatchFile, csv_file: CsvFile, record: Record, row_id: int
 ) -> list[object]:
     """A rejected row for a record of the wrong width, showing whose it seems to be."""
     display: dict[str, str] = {}
@@ -231,8 +306,8 @@ def _misshapen_row(
     values = {field: None if (field in DATE_FIELDS or field in FLAG_FIELDS) else display.get(field, "")
               for field in PrapData.DATA_FIELDS}  # fmt: skip
     return [
-        None, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "",
-        *values.values(), "{}", "",
+        row_id, batch.pk, batch_file.pk, record.line, RowStatus.REJECTED, "", None, "",
+        *values.values(), "{}", "", "",
     ]  # fmt: skip
 
 
