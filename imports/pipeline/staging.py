@@ -81,22 +81,26 @@ def _stage_chunk(
             for record, h, row_id in zip(good, hashes, good_ids, strict=True)
             if row_id not in unchanged
         ]
-        rows: list[list[object]] = []
-        row_issues: list[list[Issue]] = []
+        issues_of: list[tuple[int, list[Issue]]] = []  # row key, its issues
         if fresh:
-            rows, row_issues = _validated_rows(batch, batch_file, csv_file, fresh, options, today)
-        for record, row_id in zip(misshapen, ids[len(good) :], strict=True):
-            rows.append(_misshapen_row(batch, batch_file, csv_file, record, row_id))
-            row_issues.append([_shape_issue(record, len(csv_file.headers))])
-        bulk.insert_rows(StagedRow, STAGED_FIELDS, rows)
+            columns, row_issues = _validated_columns(
+                batch, batch_file, csv_file, fresh, options, today
+            )
+            bulk.insert_columns(StagedRow, columns)
+            issues_of += zip(columns["id"], row_issues, strict=True)
+        misshapen_rows = [
+            _misshapen_row(batch, batch_file, csv_file, record, row_id)
+            for record, row_id in zip(misshapen, ids[len(good) :], strict=True)
+        ]
+        bulk.insert_rows(StagedRow, STAGED_FIELDS, misshapen_rows)
+        issues_of += (
+            (row[0], [_shape_issue(record, len(csv_file.headers))])
+            for row, record in zip(misshapen_rows, misshapen, strict=True)
+        )
         bulk.insert_rows(
             RowIssue,
             ISSUE_FIELDS,
-            (
-                (batch.pk, row[0], *issue)
-                for row, issues in zip(rows, row_issues, strict=True)
-                for issue in issues
-            ),
+            ((batch.pk, row_id, *issue) for row_id, issues in issues_of for issue in issues),
         )
     return len(chunk)
 
@@ -161,15 +165,18 @@ def _stage_unchanged(
     return {row_id for (row_id,) in staged}
 
 
-def _validated_rows(
+def _validated_columns(
     batch: ImportBatch,
     batch_file: BatchFile,
     csv_file: CsvFile,
     fresh: Sequence[tuple[Record, str, int]],
     options: MatchOptions,
     today: datetime.date,
-) -> tuple[list[list[object]], list[list[Issue]]]:
-    """Rows of records validated and matched afresh: (record, source digest, row key) each."""
+) -> tuple[dict[str, list[object]], list[list[Issue]]]:
+    """Staged rows, column by column, of records validated and matched afresh, and their issues.
+
+    ``fresh`` holds (record, source digest, row key) for each record.
+    """
     records = [record for record, _, _ in fresh]
     # The records as columns, one tuple of cells per column of the file.
     file_columns = list(zip(*(record.values for record in records), strict=True))
@@ -210,28 +217,27 @@ def _validated_rows(
         else:
             actions[i] = (decision.action, decision.participant_id)
 
-    rows = []
-    for i, (record, values) in enumerate(
-        zip(records, zip(*columns.values(), strict=True), strict=True)
-    ):
-        action, participant_id = actions.get(i, ("", None))
-        rows.append(
-            [
-                fresh[i][2],
-                batch.pk,
-                batch_file.pk,
-                record.line,
-                RowStatus.REJECTED if rejected[i] else RowStatus.ACCEPTED,
-                action,
-                participant_id,
-                planned_username(emails[i]) if action == RowAction.CREATE else "",
-                *values,
-                extras[i],
-                "" if rejected[i] else row_digests[i],
-                "" if rejected[i] else sources[i],
-            ]
-        )
-    return rows, issues
+    count = len(records)
+    planned = [actions.get(i, ("", None)) for i in range(count)]
+    status = [RowStatus.REJECTED if is_rejected else RowStatus.ACCEPTED for is_rejected in rejected]
+    staged = {
+        "id": [row_id for _, _, row_id in fresh],
+        "batch": [batch.pk] * count,
+        "file": [batch_file.pk] * count,
+        "line": [record.line for record in records],
+        "status": status,
+        "action": [action for action, _ in planned],
+        "matched_participant": [participant_id for _, participant_id in planned],
+        "planned_username": [
+            planned_username(email) if action == RowAction.CREATE else ""
+            for (action, _), email in zip(planned, emails, strict=True)
+        ],
+        **columns,
+        "extra": extras,
+        "data_hash": ["" if r else h for r, h in zip(rejected, row_digests, strict=True)],
+        "source_hash": ["" if r else h for r, h in zip(rejected, sources, strict=True)],
+    }
+    return staged, issues
 
 
 def planned_username(email: str) -> str:
