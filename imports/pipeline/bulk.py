@@ -30,6 +30,9 @@ def column(model: type[Model], field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
+_SEQUENCES: dict[str, str] = {}  # table -> the sequence of its keys
+
+
 def allocate_ids(model: type[Model], count: int) -> list[int]:
     """Primary keys for ``count`` new rows, taken before the rows are written.
 
@@ -42,9 +45,14 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
     name = model._meta.db_table
     with connection.cursor() as cursor:
         if is_postgresql():
+            # The sequence named as a constant: asked for row by row, its name
+            # alone would cost a catalog look-up per key.
+            if name not in _SEQUENCES:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [name])
+                _SEQUENCES[name] = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [name, count],
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                [_SEQUENCES[name], count],
             )
             return [row[0] for row in cursor.fetchall()]
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table(model)}")
