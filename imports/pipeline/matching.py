@@ -21,9 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q
-from django.db.models.functions import Lower, Upper
-
 from imports.models import RowAction
 from participants.models import Participant, PrapVersion, User, VersionStatus
 
@@ -213,15 +210,9 @@ def _email_taken(email: str) -> Decision:
     )
 
 
-# On PostgreSQL each look-up joins the chunk's keys, passed as one array, to the
-# indexed column: one index probe a key, where a long IN list is read as a scan
-# of the whole table. SQLite takes the ORM's IN lists.
-#
-# The array is passed through a sub-select, whose length the planner does not
-# know. Told that ten thousand keys are coming, it hashes them and scans the whole
-# table, which costs more with every person added; not told, it probes the
-# index once a key, which costs the same however many people there are.
-_KEYS = "(SELECT %s::text[])"
+# Each look-up joins the chunk's keys to the indexed column, one index probe a
+# key (bulk.values_table), where a long IN list can be read as a scan of the
+# whole table.
 
 
 def _people_by_nino(
@@ -230,32 +221,24 @@ def _people_by_nino(
     """The person of each NINO, and which (NINO, digest) pairs are their unchanged data."""
     if not keys:
         return {}, set()
-    if bulk.is_postgresql():
-        rows = _people_by_nino_postgresql(keys)
-    else:
-        rows = _people_by_nino_orm(keys)
-    by_nino = {nino: _Person(pid, user_id, email_ci) for pid, user_id, email_ci, nino, _, _ in rows}
-    unchanged = {(nino, data_hash) for *_, nino, data_hash, same in rows if same}
-    return by_nino, unchanged
-
-
-_PersonRow = tuple[int, int, str, str, str, bool]  # participant, user, email, NINO, digest, same
-
-
-def _people_by_nino_postgresql(keys: set[tuple[str, str]]) -> list[_PersonRow]:
     p, v = bulk.table(Participant), bulk.table(PrapVersion)
     status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
-    ninos, hashes = zip(*keys, strict=True)
-    return bulk.fetch(
+    found, params = bulk.values_table(
+        "k", [("nino", "text"), ("h", "text")], list(zip(*keys, strict=True))
+    )
+    rows = bulk.fetch(
         f"SELECT p.id, u.id, lower(u.email), k.nino, k.h, EXISTS ("
         f"SELECT 1 FROM {v} v WHERE v.{bulk.column(PrapVersion, 'participant')} = p.id "
         f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
         f"AND (v.{status} = %s OR v.{number} > {_applied_number('p.id')})) "
-        f"FROM unnest({_KEYS}, {_KEYS}) AS k(nino, h) "
+        f"FROM {found} "
         f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino "
         f"JOIN {bulk.table(User)} u ON u.id = p.{bulk.column(Participant, 'user')}",
-        [VersionStatus.APPLIED, VersionStatus.APPLIED, list(ninos), list(hashes)],
+        [VersionStatus.APPLIED, VersionStatus.APPLIED, *params],
     )
+    by_nino = {nino: _Person(pid, user_id, email_ci) for pid, user_id, email_ci, nino, _, _ in rows}
+    unchanged = {(nino, data_hash) for *_, nino, data_hash, same in rows if same}
+    return by_nino, unchanged
 
 
 def _applied_number(participant: str) -> str:
@@ -266,25 +249,6 @@ def _applied_number(participant: str) -> str:
         f"WHERE a.{bulk.column(PrapVersion, 'participant')} = {participant} "
         f"AND a.{bulk.column(PrapVersion, 'status')} = %s), 0)"
     )
-
-
-def _people_by_nino_orm(keys: set[tuple[str, str]]) -> list[_PersonRow]:
-    people = Participant.objects.filter(nino__in={nino for nino, _ in keys}).annotate(
-        email_ci=Lower("user__email")
-    )
-    found = {
-        nino: (pid, user_id, email_ci)
-        for pid, user_id, email_ci, nino in people.values_list("id", "user_id", "email_ci", "nino")
-    }
-    hashes = _current_hashes({pid for pid, _, _ in found.values()})
-    rows = []
-    for nino, data_hash in keys:
-        if nino in found:
-            pid, user_id, email_ci = found[nino]
-            known = hashes.get(pid)
-            same = known is not None and data_hash in known
-            rows.append((pid, user_id, email_ci, nino, data_hash, same))
-    return rows
 
 
 def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
@@ -306,43 +270,14 @@ def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
 
 
 def _users_by_email(emails: set[str]) -> list[tuple[int, str, str, int | None]]:
-    # Lower(email) and Upper(username) are the expressions the user table indexes.
-    if bulk.is_postgresql():
-        u, p = bulk.table(User), bulk.table(Participant)
-        select = f"SELECT u.id, lower(u.email), u.username, p.id FROM unnest({_KEYS}) AS k(e) "
-        person = f"LEFT JOIN {p} p ON p.user_id = u.id"
-        # UNION ALL: a user found both ways is counted once by _email_owners.
-        return bulk.fetch(
-            f"{select} JOIN {u} u ON lower(u.email) = k.e {person} UNION ALL "
-            f"{select} JOIN {u} u ON upper(u.username) = upper(k.e) {person}",
-            [list(emails), list(emails)],
-        )
-    return list(
-        User.objects.annotate(email_ci=Lower("email"), username_ci=Upper("username"))
-        .filter(Q(email_ci__in=emails) | Q(username_ci__in=[e.upper() for e in emails]))
-        .values_list("id", "email_ci", "username", "participant__id")
+    # lower(email) and upper(username) are the expressions the user table indexes.
+    u, p = bulk.table(User), bulk.table(Participant)
+    found, params = bulk.values_table("k", [("e", "text")], [list(emails)])
+    select = f"SELECT u.id, lower(u.email), u.username, p.id FROM {found} "
+    person = f"LEFT JOIN {p} p ON p.{bulk.column(Participant, 'user')} = u.id"
+    # UNION ALL: a user found both ways is counted once by _email_owners.
+    return bulk.fetch(
+        f"{select} JOIN {u} u ON lower(u.email) = k.e {person} UNION ALL "
+        f"{select} JOIN {u} u ON upper(u.username) = upper(k.e) {person}",
+        [*params, *params],
     )
-
-
-def _versions_of(participant_ids: set[int]) -> list[tuple[int, int, str, str]]:
-    return list(
-        PrapVersion.objects.filter(participant_id__in=participant_ids).values_list(
-            "participant_id", "number", "status", "data_hash"
-        )
-    )
-
-
-def _current_hashes(participant_ids: set[int]) -> dict[int, set[str] | None]:
-    """Per participant, the digests that count as unchanged; None when they have no data."""
-    versions: dict[int, list[tuple[int, str, str]]] = {}
-    for pid, number, status, data_hash in _versions_of(participant_ids) if participant_ids else []:
-        versions.setdefault(pid, []).append((number, status, data_hash))
-    hashes: dict[int, set[str] | None] = {}
-    for pid in participant_ids:
-        rows = versions.get(pid)
-        if not rows:
-            hashes[pid] = None
-            continue
-        applied = max((n for n, s, _ in rows if s == VersionStatus.APPLIED), default=0)
-        hashes[pid] = {h for n, s, h in rows if s == VersionStatus.APPLIED or n > applied}
-    return hashes
