@@ -62,6 +62,7 @@ def flag_duplicates(*, batch: ImportBatch) -> int:
         matched_participant=None,
         planned_username="",
         data_hash="",
+        source_hash="",
     )
     return len(issues)
 

@@ -1,12 +1,12 @@
 """Staging: one CSV file's records become staged rows with their issues.
 
-Records arrive in chunks from the CSV reader. First one look-up finds the
-records imported before whose data their person still has: those are staged as
-unchanged, their values copied from the version they made, inside the
-database. Each other record becomes a row of a pandas frame, the field rules
-run over whole columns, the accepted rows are matched against the database (two
-queries a chunk at most), and the chunk's rows and issues are written in one
-bulk insert each.
+Records arrive in chunks from the CSV reader. First, one statement stages as
+unchanged the records imported before whose data their person still has,
+copying their values from the versions they made inside the database. Each
+other record becomes a row of a pandas frame, the field rules run over whole
+columns, the accepted rows are matched against the database (two queries a
+chunk at most), and the chunk's rows and issues are written in one bulk insert
+each. A chunk is staged in one transaction.
 """
 
 from __future__ import annotations
