@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or ""
 SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
@@ -38,6 +39,9 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+            # A database connection opened while Playwright ran is not the one
+            # pytest-django closes, and would outlive the test database.
+            connections.close_all()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
