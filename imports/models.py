@@ -178,8 +178,8 @@ class StagedRow(PrapData):
     )
     # The username a row that creates a person will give them.
     planned_username = models.CharField(max_length=150, blank=True)
-    # The digest of the record as the file held it, kept when the row was
-    # accepted with no issue: see PrapVersion.source_hash.
+    # The digest of the record as the file held it, kept when no field rule
+    # found fault with it and the row was accepted: see PrapVersion.source_hash.
     source_hash = models.CharField(max_length=32, blank=True)
 
     class Meta:

@@ -64,6 +64,8 @@ class PrapVersionAdmin(ExportMixin, admin.ModelAdmin):
     list_select_related = ("participant__user", "batch")
     raw_id_fields = ("participant", "batch", "decided_by")
     search_fields = ("participant__nino", "po_number", "last_name")
+    # The digests say what was imported; the import alone writes them.
+    readonly_fields = ("data_hash", "source_hash")
 
 
 @admin.register(VersionNote)

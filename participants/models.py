@@ -198,8 +198,8 @@ class PrapVersion(PrapData):
     source_file = models.CharField(max_length=500, blank=True)
     source_line = models.PositiveIntegerField(null=True, blank=True)
     # The digest of the record this version was imported from, as the file held
-    # it, when that record had no issue; "" otherwise. The same record imported
-    # again is then known to be unchanged without validating it afresh.
+    # it, when no field rule found fault with that record; "" otherwise. The
+    # same record imported again is then known without validating it afresh.
     source_hash = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
