@@ -31,7 +31,6 @@ from imports.models import (
 from participants.models import (
     Kind,
     Participant,
-    PrapData,
     PrapVersion,
     User,
     VersionEvent,
@@ -40,9 +39,7 @@ from participants.models import (
 
 from . import bulk
 from .matching import MatchOptions, RowKey, decide
-from .staging import ISSUE_FIELDS, planned_username
-
-_COPIED_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash")
+from .staging import ISSUE_FIELDS, VERSION_FIELDS, planned_username
 
 
 @dataclass
@@ -204,7 +201,7 @@ def _store_versions(batch: ImportBatch, now: object) -> None:
     v = bulk.table(PrapVersion)
     of_person = f"v.{bulk.column(PrapVersion, 'participant')} = p.id"
     has_data = f"EXISTS (SELECT 1 FROM {v} v WHERE {of_person})"
-    columns = {name: f"s.{_c(name)}" for name in _COPIED_FIELDS}
+    columns = {name: f"s.{_c(name)}" for name in VERSION_FIELDS}
     columns.update(
         {
             "participant": "p.id",

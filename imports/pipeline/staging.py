@@ -28,9 +28,11 @@ from .digest import column_texts, digests, extra_text, source_hashes
 from .matching import MatchOptions, RowKey, decide, known_unchanged_sql
 from .rules import apply_rules
 
+# What a staged row and a version share: copied between the two inside the database.
+VERSION_FIELDS = (*PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash")
 STAGED_FIELDS = (
     "id", "batch", "file", "line", "status", "action", "matched_participant", "planned_username",
-    *PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash",
+    *VERSION_FIELDS,
 )  # fmt: skip
 ISSUE_FIELDS = ("batch", "row", "severity", "code", "column", "message")
 _DISPLAY_FIELDS = ("first_name", "last_name", "po_number", "nino", "email")
@@ -113,9 +115,6 @@ def _column_names(csv_file: CsvFile) -> list[str]:
     ]
 
 
-_UNCHANGED_COPIED = (*PrapData.DATA_FIELDS, "extra", "data_hash", "source_hash")
-
-
 def _stage_unchanged(
     batch: ImportBatch,
     batch_file: BatchFile,
@@ -151,7 +150,7 @@ def _stage_unchanged(
         "action": "%s",
         "matched_participant": f"v.{bulk.column(PrapVersion, 'participant')}",
         "planned_username": "''",
-        **{field: f"v.{bulk.column(PrapVersion, field)}" for field in _UNCHANGED_COPIED},
+        **{field: f"v.{bulk.column(PrapVersion, field)}" for field in VERSION_FIELDS},
     }
     names = ", ".join(bulk.column(StagedRow, field) for field in columns)
     staged = bulk.fetch(
