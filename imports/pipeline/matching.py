@@ -123,10 +123,9 @@ def known_unchanged_sql(
         f"JOIN {u} u ON u.id = p.{bulk.column(Participant, 'user')} "
         f"WHERE c.{source} = {source_hash} "
         f"AND c.{source} <> '' "  # the condition of the index that finds it
-        f"AND (c.{bulk.column(PrapVersion, 'status')} = %s "
-        f"OR c.{bulk.column(PrapVersion, 'number')} > {_applied_number('p.id')}) "
+        f"AND {_applied_or_newer('c', 'p.id')} "
         f"AND ((c.{email} <> '' AND c.{email} = lower(u.email)) OR (c.{email} = '' AND %s)))",
-        [VersionStatus.APPLIED, VersionStatus.APPLIED, options.update_by_nino],
+        [*_APPLIED_OR_NEWER_PARAMS, options.update_by_nino],
     )
 
 
@@ -222,7 +221,6 @@ def _people_by_nino(
     if not keys:
         return {}, set()
     p, v = bulk.table(Participant), bulk.table(PrapVersion)
-    status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
     found, params = bulk.values_table(
         "k", [("nino", "text"), ("h", "text")], list(zip(*keys, strict=True))
     )
@@ -230,25 +228,32 @@ def _people_by_nino(
         f"SELECT p.id, u.id, lower(u.email), k.nino, k.h, EXISTS ("
         f"SELECT 1 FROM {v} v WHERE v.{bulk.column(PrapVersion, 'participant')} = p.id "
         f"AND v.{bulk.column(PrapVersion, 'data_hash')} = k.h "
-        f"AND (v.{status} = %s OR v.{number} > {_applied_number('p.id')})) "
+        f"AND {_applied_or_newer('v', 'p.id')}) "
         f"FROM {found} "
         f"JOIN {p} p ON p.{bulk.column(Participant, 'nino')} = k.nino "
         f"JOIN {bulk.table(User)} u ON u.id = p.{bulk.column(Participant, 'user')}",
-        [VersionStatus.APPLIED, VersionStatus.APPLIED, *params],
+        [*_APPLIED_OR_NEWER_PARAMS, *params],
     )
     by_nino = {nino: _Person(pid, user_id, email_ci) for pid, user_id, email_ci, nino, _, _ in rows}
     unchanged = {(nino, data_hash) for *_, nino, data_hash, same in rows if same}
     return by_nino, unchanged
 
 
-def _applied_number(participant: str) -> str:
-    """SQL for the number of the participant's applied version, 0 when none; one parameter."""
-    v, number = bulk.table(PrapVersion), bulk.column(PrapVersion, "number")
+def _applied_or_newer(version: str, participant: str) -> str:
+    """SQL: the version is the participant's applied one or newer than it (none applied: any).
+
+    Data equal to such a version is unchanged. Takes _APPLIED_OR_NEWER_PARAMS.
+    """
+    v = bulk.table(PrapVersion)
+    status, number = bulk.column(PrapVersion, "status"), bulk.column(PrapVersion, "number")
     return (
-        f"COALESCE((SELECT MAX(a.{number}) FROM {v} a "
-        f"WHERE a.{bulk.column(PrapVersion, 'participant')} = {participant} "
-        f"AND a.{bulk.column(PrapVersion, 'status')} = %s), 0)"
+        f"({version}.{status} = %s OR {version}.{number} > COALESCE((SELECT MAX(a.{number}) "
+        f"FROM {v} a WHERE a.{bulk.column(PrapVersion, 'participant')} = {participant} "
+        f"AND a.{status} = %s), 0))"
     )
+
+
+_APPLIED_OR_NEWER_PARAMS = (VersionStatus.APPLIED, VersionStatus.APPLIED)
 
 
 def _email_owners(emails: Iterable[str]) -> dict[str, _Owner]:
